@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class ReceptionConfig(AppConfig):
+    name = "reception"
+    verbose_name = "群众接待大厅"
+
+    def ready(self) -> None:
+        from centers import navigation
+        from centers.models import Role
+
+        clerks = [Role.WINDOW_CLERK, Role.HALL_SUPERVISOR]
+        navigation.register(
+            "窗口工作台", "reception:desk", roles=clerks, order=3, home_for=[Role.WINDOW_CLERK]
+        )
+        navigation.register("来访登记", "reception:register", roles=clerks, order=4)
+        navigation.register("我的登记", "reception:mine", roles=clerks, order=6)
+        navigation.register("取号", "reception:take", roles=clerks, order=7)
+        navigation.register(
+            "大厅总览",
+            "reception:overview",
+            roles=[Role.HALL_SUPERVISOR],
+            order=2,
+            home_for=[Role.HALL_SUPERVISOR],
+        )
+        navigation.register("窗口与排班", "reception:windows", roles=[Role.HALL_SUPERVISOR], order=8)
+        navigation.register("联调联处报到", "reception:summonses", roles=[Role.UNIT_STAFF], order=30)

@@ -1,0 +1,334 @@
+"""Reads for the hall. Lists take the user and go through the jurisdiction gate."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, F, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
+from django.utils import timezone
+
+from cases import metrics
+from cases.models import OPEN_STATES, Case, CaseKind, CaseParty, Person, TimelineEntry
+from centers.jurisdiction import get_for_user_or_404, restrict
+from centers.models import Center, Membership, Role, Unit
+
+from .models import Duty, Route, Summons, Ticket, TicketStatus, Visit, VisitCase, Window
+
+HALL_ROLES = (Role.WINDOW_CLERK, Role.HALL_SUPERVISOR)
+
+
+def hall_center_for(user: Any) -> Center | None:
+    """The center whose hall this user works in (as a clerk or the supervisor), the highest first."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    m = (
+        Membership.objects.filter(user=user, is_active=True, role__in=HALL_ROLES, center__isnull=False)
+        .select_related("center__region")
+        .order_by("center__region__depth", "pk")
+        .first()
+    )
+    return m.center if m else None
+
+
+def is_hall_staff(user: Any, center: Center, *roles: str) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return Membership.objects.filter(
+        user=user, center=center, is_active=True, role__in=roles or HALL_ROLES
+    ).exists()
+
+
+def is_supervisor(user: Any, center: Center) -> bool:
+    return is_hall_staff(user, center, Role.HALL_SUPERVISOR)
+
+
+def windows_of(center: Center) -> QuerySet[Window]:
+    return Window.objects.filter(center=center, is_active=True).select_related("unit").order_by("number")
+
+
+def duties_today(user: Any, day: dt.date | None = None) -> QuerySet[Duty]:
+    day = day or timezone.localdate()
+    return Duty.objects.filter(user=user, date=day, window__is_active=True).select_related(
+        "window__center__region"
+    )
+
+
+def roster(center: Center, day: dt.date) -> dict[int, list[Any]]:
+    """window id → clerks on duty that day (one query)."""
+    out: dict[int, list[Any]] = {}
+    for d in (
+        Duty.objects.filter(window__center=center, date=day).select_related("user").order_by("user__username")
+    ):
+        out.setdefault(d.window_id, []).append(d.user)
+    return out
+
+
+def eligible_tickets(window: Window, day: dt.date) -> QuerySet[Ticket]:
+    """Numbers this window may call: its own, its department's, and the general queue's."""
+    return Ticket.objects.filter(
+        Q(window=window) | Q(window__isnull=True, department__in=[window.department, ""]),
+        center_id=window.center_id,
+        day=day,
+        status=TicketStatus.WAITING,
+    ).order_by("taken_at", "pk")
+
+
+def current_ticket(window: Window, day: dt.date) -> Ticket | None:
+    return (
+        Ticket.objects.filter(called_window=window, day=day, status=TicketStatus.CALLED)
+        .order_by("-called_at")
+        .first()
+    )
+
+
+def ticket_for_user(user: Any, pk: int) -> Ticket:
+    return get_for_user_or_404(
+        Ticket.objects.select_related("center", "window", "called_window"), user, pk=pk
+    )
+
+
+def visit_for_user(user: Any, pk: int) -> Visit:
+    qs = Visit.objects.select_related("center__region", "person", "registered_by", "window", "region")
+    return get_for_user_or_404(qs, user, pk=pk)
+
+
+# --------------------------------------------------------------------------------------------
+# Returning visitors
+# --------------------------------------------------------------------------------------------
+
+COUNSELLING_MASK = "心理咨询（内容保密）"
+
+
+@dataclass
+class History:
+    person: Person | None
+    visits: list[dict] = field(default_factory=list)
+    open_cases: list[dict] = field(default_factory=list)
+
+
+def person_history(user: Any, person: Person | None, *, visits: int = 10, cases: int = 20) -> History:
+    """Earlier visits and open matters of `person`, as far as `user` may see them.
+
+    Matters come through the gate (`restrict`): a counselling case, which lives at the county
+    with the counsellors, stays hidden from a town clerk; the visit row then says only 心理咨询.
+    """
+    if person is None:
+        return History(None)
+    readable = restrict(Case.objects.all(), user)
+    open_qs = (
+        readable.filter(
+            Q(pk__in=CaseParty.objects.filter(person=person).values("case_id"))
+            | Q(pk__in=VisitCase.objects.filter(visit__person=person).values("case_id")),
+            status__in=OPEN_STATES,
+        )
+        .select_related("owning_center", "owning_unit")
+        .order_by("-created_at")[:cases]
+    )
+    open_cases = [
+        {
+            "id": c.pk,
+            "tracking_no": c.tracking_no,
+            "title": COUNSELLING_MASK if c.kind == CaseKind.COUNSELLING else c.title,
+            "kind": c.get_kind_display(),
+            "kind_code": c.kind,
+            "status": c.get_status_display(),
+            "warning": c.warning_level,
+            "owner": (c.owning_unit or c.owning_center).name,
+            "created": timezone.localtime(c.created_at).strftime("%Y-%m-%d"),
+        }
+        for c in open_qs
+    ]
+    visit_rows = list(
+        restrict(Visit.objects.filter(person=person), user)
+        .select_related("center", "registered_by")
+        .order_by("-registered_at")[:visits]
+    )
+    links: dict[int, list[str]] = {}
+    for vc in VisitCase.objects.filter(visit__in=visit_rows, case__in=readable).select_related("case"):
+        links.setdefault(vc.visit_id, []).append(vc.case.tracking_no)
+    visit_list = [
+        {
+            "id": v.pk,
+            "at": timezone.localtime(v.registered_at).strftime("%Y-%m-%d %H:%M"),
+            "center": v.center.name,
+            "route": v.get_route_display(),
+            "matter": COUNSELLING_MASK if v.route == Route.COUNSELLING else v.matter,
+            "people": v.people_count,
+            "clerk": v.registered_by.display_name,
+            "cases": links.get(v.pk, []),
+        }
+        for v in visit_rows
+    ]
+    return History(person, visit_list, open_cases)
+
+
+# --------------------------------------------------------------------------------------------
+# My registrations (首问负责)
+# --------------------------------------------------------------------------------------------
+
+
+def my_registrations(user: Any) -> QuerySet[Case]:
+    """Cases this clerk registered or joined a visit to, newest first, with their latest progress.
+
+    Not narrowed by the gate: the first-responsible clerk follows every matter they took in. The
+    page shows a counselling case's number and status only (see `readable_ids`).
+    """
+    latest = TimelineEntry.objects.filter(case=OuterRef("pk")).order_by("-at", "-id")
+    return (
+        Case.objects.filter(
+            Q(registered_by=user)
+            | Q(pk__in=VisitCase.objects.filter(visit__registered_by=user).values("case_id"))
+        )
+        .select_related("owning_center", "owning_unit")
+        .annotate(
+            last_summary=Subquery(latest.values("summary")[:1]), last_at=Subquery(latest.values("at")[:1])
+        )
+        .order_by("-created_at", "-pk")
+    )
+
+
+def readable_ids(user: Any, ids: list[int]) -> set[int]:
+    return set(restrict(Case.objects.filter(pk__in=ids), user).values_list("pk", flat=True))
+
+
+# --------------------------------------------------------------------------------------------
+# Joint handling
+# --------------------------------------------------------------------------------------------
+
+
+def summonses_for_unit_staff(user: Any) -> QuerySet[Summons]:
+    """Summonses addressed to the user's units, open ones first."""
+    units = Membership.objects.filter(user=user, is_active=True, unit__isnull=False).values("unit_id")
+    return (
+        Summons.objects.filter(unit_id__in=units)
+        .select_related("case", "unit", "summoned_by")
+        .order_by(F("acknowledged_at").asc(nulls_first=True), "due_at")
+    )
+
+
+def summons_for_user(user: Any, pk: int) -> Summons:
+    return get_for_user_or_404(Summons.objects.select_related("case", "unit"), user, pk=pk)
+
+
+def units_in_county(center: Center, kinds: tuple[str, ...] = ()) -> QuerySet[Unit]:
+    """Active units of the county the center belongs to (optionally of some kinds)."""
+    from centers.selectors import county_of
+
+    county = county_of(center.region)
+    qs = Unit.objects.filter(region__path__startswith=county.path, is_active=True).select_related("region")
+    if kinds:
+        qs = qs.filter(kind__in=kinds)
+    return qs.order_by("region__depth", "region__path", "name")
+
+
+def mediators_in_county(center: Center) -> QuerySet:
+    """Users holding an active mediator post (Role.MEDIATOR) at a center or unit of the center's county."""
+    from centers.models import User
+    from centers.selectors import county_of
+
+    path = county_of(center.region).path
+    posts = Membership.objects.filter(role=Role.MEDIATOR, is_active=True).filter(
+        Q(center__region__path__startswith=path) | Q(unit__region__path__startswith=path)
+    )
+    return User.objects.filter(is_active=True, pk__in=posts.values("user_id")).order_by("username")
+
+
+# --------------------------------------------------------------------------------------------
+# Hall overview (大厅主管)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class QueueRow:
+    window: Window
+    clerks: list[Any]
+    waiting: int
+    oldest_wait_min: int | None
+    called_today: int
+    avg_wait_min: float | None
+    serving: str
+
+
+def hall_overview(center: Center, now: dt.datetime | None = None) -> dict[str, Any]:
+    """Everything the supervisor's screen shows, aggregated in the database (a handful of queries)."""
+    now = now or timezone.now()
+    day = timezone.localdate(now)
+    tickets = Ticket.objects.filter(center=center, day=day)
+    # Waiting numbers by queue (window-specific, department, general): GROUP BY in SQL.
+    queues = {
+        (r["window_id"], r["department"]): r
+        for r in tickets.filter(status=TicketStatus.WAITING)
+        .values("window_id", "department")
+        .annotate(n=Count("pk"), oldest=Min("taken_at"))
+    }
+    # Per calling window: numbers called today and their average wait.
+    served = {
+        r["called_window_id"]: r
+        for r in tickets.filter(called_at__isnull=False)
+        .values("called_window_id")
+        .annotate(n=Count("pk"), avg_wait=metrics.average_days(start="taken_at", end="called_at"))
+    }
+    serving = dict(
+        tickets.filter(status=TicketStatus.CALLED)
+        .order_by("called_at")
+        .values_list("called_window_id", "number")
+    )
+    on_duty = roster(center, day)
+    rows = []
+    for w in windows_of(center):
+        mine = [queues.get((w.pk, w.department)), queues.get((w.pk, "")), queues.get((None, w.department))]
+        mine = [q for q in mine if q]
+        waiting = sum(q["n"] for q in mine)
+        oldest = min((q["oldest"] for q in mine), default=None)
+        s = served.get(w.pk)
+        rows.append(
+            QueueRow(
+                window=w,
+                clerks=on_duty.get(w.pk, []),
+                waiting=waiting,
+                oldest_wait_min=int((now - oldest).total_seconds() // 60) if oldest else None,
+                called_today=s["n"] if s else 0,
+                avg_wait_min=round(s["avg_wait"].total_seconds() / 60, 1) if s and s["avg_wait"] else None,
+                serving=serving.get(w.pk, ""),
+            )
+        )
+    general = queues.get((None, ""))
+    totals = tickets.aggregate(
+        taken=Count("pk"),
+        waiting=Count("pk", filter=Q(status=TicketStatus.WAITING)),
+        avg_wait=metrics.average_days(start="taken_at", end="called_at", filter=Q(called_at__isnull=False)),
+        max_wait=Max(F("called_at") - F("taken_at"), filter=Q(called_at__isnull=False)),
+    )
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    visits_today = Visit.objects.filter(center=center, registered_at__gte=start)
+    by_route = list(
+        visits_today.values("route")
+        .annotate(n=Count("pk"), people=Sum("people_count"))
+        .order_by("-n", "route")
+    )
+    labels = dict(Route.choices)
+    for r in by_route:
+        r["label"] = labels.get(r["route"], r["route"])
+    groups = list(
+        visits_today.filter(is_group=True, departed_at__isnull=True)
+        .select_related("window", "registered_by")
+        .order_by("registered_at")
+    )
+    return {
+        "day": day,
+        "rows": rows,
+        "general_waiting": general["n"] if general else 0,
+        "totals": {
+            "taken": totals["taken"],
+            "waiting": totals["waiting"],
+            "avg_wait_min": round(totals["avg_wait"].total_seconds() / 60, 1) if totals["avg_wait"] else None,
+            "max_wait_min": round(totals["max_wait"].total_seconds() / 60, 1) if totals["max_wait"] else None,
+        },
+        "by_route": by_route,
+        "visits_today": sum(r["n"] for r in by_route),
+        "people_today": sum(r["people"] or 0 for r in by_route),
+        "groups": groups,
+        "group_people": sum(g.people_count for g in groups),
+    }
