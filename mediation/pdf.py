@@ -11,33 +11,22 @@ is needed. A draft carries "草稿" in its title and no number.
 
 from __future__ import annotations
 
-import io
 from decimal import ROUND_HALF_UP, Decimal
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
-from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Spacer, Table, TableStyle
 
 from cases.models import CaseParty, PartyRole
+from cases.pdf import build_a4
+from cases.pdf import para as _p
+from cases.pdf import styles as _styles
 
 from .models import Agreement
 
-FONT = "STSong-Light"
 DIGITS = "零壹贰叁肆伍陆柒捌玖"
 UNITS = ["", "拾", "佰", "仟"]
 SECTIONS = ["", "万", "亿", "万亿"]
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def _four(n: int) -> str:
@@ -92,23 +81,6 @@ def amount_in_words(amount: Decimal) -> str:
     if not fen:
         out += "整"
     return out if yuan or jiao or fen else "零元整"
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    font = _font()
-    body = ParagraphStyle("body", fontName=font, fontSize=12, leading=20, wordWrap="CJK", firstLineIndent=0)
-    return {
-        "title": ParagraphStyle("title", parent=body, fontSize=20, leading=30, alignment=TA_CENTER),
-        "number": ParagraphStyle("number", parent=body, alignment=TA_RIGHT, fontSize=11),
-        "h": ParagraphStyle("h", parent=body, spaceBefore=8, fontSize=13),
-        "body": body,
-        "indent": ParagraphStyle("indent", parent=body, firstLineIndent=24),
-        "small": ParagraphStyle("small", parent=body, fontSize=10, leading=15),
-    }
-
-
-def _p(text: str, style: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
 
 def _party_line(cp: CaseParty) -> str:
@@ -193,10 +165,4 @@ def agreement_pdf(agreement: Agreement) -> bytes:
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("BOTTOMPADDING", (0, 0), (-1, -1), 8)]))
     story.append(table)
 
-    buf = io.BytesIO()
-    doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=25 * mm, rightMargin=25 * mm, topMargin=22 * mm, bottomMargin=20 * mm,
-        title=title, author=mediation.committee.name, subject=case.tracking_no,
-    )
-    doc.build(story)
-    return buf.getvalue()
+    return build_a4(story, title=title, author=mediation.committee.name, subject=case.tracking_no)

@@ -187,6 +187,17 @@ class ExtendForm(forms.Form):
         self.fields["approver"].queryset = leaders_queryset()
 
 
+class DeclineForm(forms.Form):
+    comment = forms.CharField(label="不予受理理由", widget=forms.Textarea(attrs={"rows": 2}))
+    remedy = forms.CharField(
+        label="救济途径",
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="留空则使用标准表述",
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
 class AnswerForm(forms.Form):
     outcome = forms.ChoiceField(label="处理意见", choices=AnswerOutcome.choices)
     comment = forms.CharField(label="答复内容", widget=forms.Textarea(attrs={"rows": 4}))

@@ -88,6 +88,7 @@ class Acceptance(models.TextChoices):
     PENDING = "pending", "待决定"
     ACCEPTED = "accepted", "受理"
     DECLINED = "declined", "不予受理"
+    LITIGATION = "litigation", "不予受理（导入诉讼程序）"
 
 
 class AnswerOutcome(models.TextChoices):
@@ -416,3 +417,67 @@ class FusionMatch(models.Model):
         verbose_name_plural = "疑似重复"
         constraints = [models.UniqueConstraint(fields=["case", "other"], name="fusion_match_once")]
         indexes = [models.Index(fields=["status", "created_at"], name="fusion_match_status_idx")]
+
+
+# --------------------------------------------------------------------------------------------
+# Documents (信访文书): issued, stored with the record, each one IS a transition of the flow
+# --------------------------------------------------------------------------------------------
+
+
+class DocumentKind(models.TextChoices):
+    ACCEPTANCE = "acceptance", "受理告知书"
+    DECLINE = "decline", "不予受理告知书"
+    LITIGATION = "litigation", "不予受理告知书（导入诉讼程序）"
+    HAND_OVER = "hand_over", "信访事项转送交办单"
+    ANSWER = "answer", "信访事项处理意见书"
+    REVIEW = "review", "信访事项复查意见书"
+    RE_REVIEW = "re_review", "信访事项复核意见书"
+
+
+def document_file_path(instance: PetitionDocument, filename: str) -> str:
+    return f"petitions/documents/{instance.petition_id}/{filename}"
+
+
+class PetitionDocument(models.Model):
+    """One issued document: its number, its legal date (`issued_at`, the same instant the transition
+    it performed was recorded at: the clock it started or stopped reads this date), the text it
+    states, and the PDF generated from the record when it was issued (never regenerated)."""
+
+    petition = models.ForeignKey(
+        Petition, on_delete=models.CASCADE, related_name="documents", verbose_name="信访件"
+    )
+    kind = models.CharField("文书", max_length=16, choices=DocumentKind.choices)
+    number = models.CharField("文号", max_length=64, unique=True)
+    issued_at = models.DateTimeField("出具日期")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="出具人"
+    )
+    issuing_center = models.ForeignKey(
+        Center, on_delete=models.PROTECT, related_name="+", verbose_name="出具机关"
+    )
+    unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="承办单位"
+    )
+    reason = models.TextField("理由/意见", blank=True)
+    remedy = models.TextField("救济途径", blank=True)
+    outcome = models.CharField("处理意见", max_length=16, choices=AnswerOutcome.choices, blank=True)
+    step_no = models.PositiveIntegerField("环节序号")
+    file = models.FileField("PDF", upload_to=document_file_path)
+    history = HistoricalRecords()
+
+    JURISDICTION = Jurisdiction(
+        path="petition__case__region_path",
+        center="petition__case__owning_center",
+        unit="petition__case__owning_unit",
+        perm_model="cases.CaseUserObjectPermission",
+        perm_target="petition_id",
+    )
+
+    class Meta:
+        verbose_name = "信访文书"
+        verbose_name_plural = "信访文书"
+        ordering = ["issued_at", "id"]
+        indexes = [models.Index(fields=["petition", "kind"], name="petition_document_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -20,7 +21,7 @@ from cases import lifecycle
 from cases.assessment import points_record_repeat_petition, points_record_repeat_petitions
 from cases.bulk import bulk_insert_objects, history_snapshot
 from cases.clocks import compute_deadline, end_of_day, fmt, local_date
-from cases.models import Case, CaseKind, Category, Channel, PartyRole, Satisfaction, Status
+from cases.models import Case, CaseKind, Category, Channel, PartyRole, Satisfaction, Status, TimelineEntry
 from cases.services import (
     Context,
     DomainError,
@@ -40,12 +41,13 @@ from centers.jurisdiction import scope_for
 from centers.models import Center, Membership, Region, RegionKind, Role, Unit, User
 from centers.selectors import ancestor_of_kind, ancestor_paths, primary_center
 
-from . import fusion, imports
+from . import documents, fusion, imports
 from .models import (
     PHASE_RE_REVIEW,
     PHASE_REVIEW,
     Acceptance,
     AnswerOutcome,
+    DocumentKind,
     FlagKind,
     FusionMatch,
     ImportBatch,
@@ -53,6 +55,7 @@ from .models import (
     ImportStatus,
     MatchStatus,
     Petition,
+    PetitionDocument,
     PetitionFlag,
     PetitionPolicy,
     SkipLevelTarget,
@@ -71,6 +74,15 @@ TRANSITIONS = [
         "petition_decline",
         "不予受理",
         [_S.REGISTERED],
+        _S.CLOSED,
+        [lifecycle.OWNER],
+        needs_comment=True,
+        style="danger",
+    ),
+    lifecycle.transition(
+        "petition_to_litigation",
+        "诉访分离：导入诉讼程序",
+        [_S.REGISTERED, _S.ACCEPTED, _S.ASSIGNED, _S.IN_PROGRESS],
         _S.CLOSED,
         [lifecycle.OWNER],
         needs_comment=True,
@@ -545,7 +557,12 @@ def petition_register(
 
 
 def petition_accept(
-    *, petition: Petition, by: User, comment: str = "", expected_version: int | None = None
+    *,
+    petition: Petition,
+    by: User,
+    comment: str = "",
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Petition:
     """受理: the acceptance decision (within 15 days of registration); the 60 days start here."""
     with transaction.atomic():
@@ -561,6 +578,7 @@ def petition_accept(
             comment=comment,
             mutate=mutate,
             expected_version=expected_version,
+            now=now,
         )
         p = _lock_petition(petition.pk)
         p.acceptance, p.acceptance_note, p.decided_at = Acceptance.ACCEPTED, comment, case.accepted_at
@@ -570,7 +588,12 @@ def petition_accept(
 
 
 def petition_decline(
-    *, petition: Petition, by: User, reason: str, expected_version: int | None = None
+    *,
+    petition: Petition,
+    by: User,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Petition:
     """不予受理, with the reason the notice to the petitioner states."""
     with transaction.atomic():
@@ -588,6 +611,7 @@ def petition_decline(
             comment=reason,
             mutate=mutate,
             expected_version=expected_version,
+            now=now,
         )
         p = _lock_petition(petition.pk)
         p.acceptance, p.acceptance_note, p.decided_at = Acceptance.DECLINED, reason, case.closed_at
@@ -596,8 +620,51 @@ def petition_decline(
         return p
 
 
+def petition_to_litigation(
+    *,
+    petition: Petition,
+    by: User,
+    reason: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> Petition:
+    """诉访分离: a matter that belongs in court (信访工作条例 第三十一条: 已经或者依法应当通过诉讼途径
+    解决的) is not handled as a petition: the petitioner is told to go to court and the petition is
+    closed as routed to litigation, from registration or from any handling step."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+
+        def mutate(c: Case, ctx: Context):
+            c.closed_at = ctx.now
+            c.result = reason
+            c.closed_on_time = c.due_at is None or ctx.now <= c.due_at
+            return {"summary": "诉访分离：告知信访人依法通过诉讼程序解决，信访程序终结"}
+
+        case = case_transition(
+            case=petition.case,
+            action="petition_to_litigation",
+            by=by,
+            comment=reason,
+            mutate=mutate,
+            expected_version=expected_version,
+            now=now,
+        )
+        p = _lock_petition(petition.pk)
+        p.acceptance, p.acceptance_note = Acceptance.LITIGATION, reason
+        p.decided_at = p.decided_at or case.closed_at
+        p.save()
+        p.case = case
+        return p
+
+
 def petition_hand_over(
-    *, petition: Petition, by: User, unit: Unit, comment: str, expected_version: int | None = None
+    *,
+    petition: Petition,
+    by: User,
+    unit: Unit,
+    comment: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Petition:
     """转送交办 to the responsible unit, which must acknowledge (签收) it: the ack clock starts.
 
@@ -626,6 +693,7 @@ def petition_hand_over(
             comment=comment,
             mutate=mutate,
             expected_version=expected_version,
+            now=now,
         )
         p = _lock_petition(petition.pk)
         p.handling_unit, p.handed_over_at, p.acknowledged_at, p.acknowledged_by = (
@@ -835,7 +903,13 @@ _ANSWER_LABEL = {"": "处理意见", PHASE_REVIEW: "复查意见", PHASE_RE_REVI
 
 
 def petition_answer(
-    *, petition: Petition, by: User, outcome: str, text: str, expected_version: int | None = None
+    *,
+    petition: Petition,
+    by: User,
+    outcome: str,
+    text: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
 ) -> Petition:
     """出具处理意见 (or the 复查 / 复核 opinion): the petitioner's review window opens."""
     if outcome not in AnswerOutcome.values:
@@ -857,6 +931,7 @@ def petition_answer(
             comment=text,
             mutate=mutate,
             expected_version=expected_version,
+            now=now,
         )
         p = _lock_petition(petition.pk)
         at = case.resolved_at
@@ -1491,3 +1566,93 @@ def import_run(*, batch: ImportBatch, by: User, now: dt.datetime | None = None) 
     )
     batch.refresh_from_db()
     return batch
+
+
+# ============================================================================================
+# Documents (信访文书): issuing one IS the transition it announces
+# ============================================================================================
+
+_ANSWER_KINDS = {
+    DocumentKind.ANSWER: "",
+    DocumentKind.REVIEW: PHASE_REVIEW,
+    DocumentKind.RE_REVIEW: PHASE_RE_REVIEW,
+}
+
+
+def petition_document_issue(
+    *,
+    petition: Petition,
+    by: User,
+    kind: str,
+    reason: str = "",
+    remedy: str = "",
+    outcome: str = "",
+    unit: Unit | None = None,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> PetitionDocument:
+    """出具文书: perform the transition the document announces and store the document, at once.
+
+    受理告知书 = the acceptance decision (the 60 days start); 不予受理告知书 = 不予受理 (the acceptance
+    clock stops, the petition is closed); its 诉访分离 form closes the petition as routed to
+    litigation; 转送交办单 = the hand-over (the unit's receipt clock starts); 处理/复查/复核意见书 =
+    the answer of the current stage (its clock stops, the review window opens). One transaction:
+    the transition, the document row and its PDF, generated from the record; the date on the PDF,
+    the document's `issued_at` and the transition's time are one instant, so the clock the
+    document starts or stops reads the document's date.
+    """
+    if kind not in DocumentKind.values:
+        raise DomainError("未知的文书类型。")
+    reason, remedy = (reason or "").strip(), (remedy or "").strip()
+    now = now or timezone.now()
+    if now > timezone.now() + dt.timedelta(minutes=5):
+        raise DomainError("出具日期不能晚于今天。")
+    if kind in (DocumentKind.DECLINE, DocumentKind.LITIGATION):
+        if not reason:
+            raise DomainError("请填写不予受理的理由。")
+        remedy = remedy or documents.DEFAULT_REMEDY[kind]
+    if kind == DocumentKind.HAND_OVER and unit is None:
+        raise DomainError("请选择责任单位。")
+    if kind in _ANSWER_KINDS:
+        if not reason:
+            raise DomainError("请填写意见内容。")
+        if petition.case.phase != _ANSWER_KINDS[kind] or petition.case.status != Status.IN_PROGRESS:
+            raise DomainError(f"当前环节不能出具{DocumentKind(kind).label}。")
+    common = {"petition": petition, "by": by, "expected_version": expected_version, "now": now}
+    with transaction.atomic():
+        if kind == DocumentKind.ACCEPTANCE:
+            p = petition_accept(comment=reason, **common)
+        elif kind == DocumentKind.DECLINE:
+            p = petition_decline(reason=reason, **common)
+        elif kind == DocumentKind.LITIGATION:
+            p = petition_to_litigation(reason=reason, **common)
+        elif kind == DocumentKind.HAND_OVER:
+            p = petition_hand_over(unit=unit, comment=reason or f"转送 {unit.name} 办理", **common)
+        else:
+            p = petition_answer(outcome=outcome, text=reason, **common)
+        case = p.case
+        number = f"{case.tracking_no}-{documents.CODES[kind]}{case.step_no}"
+        doc = PetitionDocument(
+            petition=p,
+            kind=kind,
+            number=number,
+            issued_at=now,
+            issued_by=by,
+            issuing_center=case.owning_center,
+            unit=unit if kind == DocumentKind.HAND_OVER else p.handling_unit,
+            reason=reason,
+            remedy=remedy,
+            outcome=outcome if kind in _ANSWER_KINDS else "",
+            step_no=case.step_no,
+        )
+        doc.file.save(f"{number}.pdf", ContentFile(documents.render(doc, p)), save=False)
+        doc.save()
+        TimelineEntry.objects.create(
+            case=case,
+            at=now,
+            actor=by,
+            action="petition_document",
+            summary=f"出具《{doc.get_kind_display()}》（{number}）",
+            data={"document": doc.pk},
+        )
+        return doc

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.petition_detail, name="detail"),
     path("<int:pk>/act/<slug:action>/", views.petition_act, name="act"),
     path("<int:pk>/documents/<slug:kind>/", views.petition_document, name="document"),
+    path("<int:pk>/issued/<int:doc_pk>.pdf", views.petition_document_pdf, name="document_pdf"),
 ]
 
 urlpatterns += [

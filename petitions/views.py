@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -28,6 +28,7 @@ from . import fusion, selectors, services
 from .forms import (
     AnswerForm,
     CommentForm,
+    DeclineForm,
     EvaluateForm,
     ExtendForm,
     HandOverForm,
@@ -38,7 +39,7 @@ from .forms import (
     ReviewForm,
     SkipLevelForm,
 )
-from .models import PHASE_LABELS, FlagKind, Petition, PetitionPolicy
+from .models import PHASE_LABELS, DocumentKind, FlagKind, Petition, PetitionDocument, PetitionPolicy
 
 
 def _units_for(case: Case):
@@ -66,40 +67,60 @@ def _v(form) -> int | None:
     return form.cleaned_data.get("version")
 
 
+def _issue(kind: str, **fields: Callable[[Any], Any]) -> Callable[..., Any]:
+    """An action that issues a document: the document IS the transition (services.petition_document_issue)."""
+
+    def run(p: Petition, u, f):
+        data = {name: get(f.cleaned_data) for name, get in fields.items()}
+        return services.petition_document_issue(
+            petition=p, by=u, kind=kind(p) if callable(kind) else kind, expected_version=_v(f), **data
+        )
+
+    return run
+
+
+def _answer_kind(p: Petition) -> str:
+    return {"": DocumentKind.ANSWER, "review": DocumentKind.REVIEW, "re_review": DocumentKind.RE_REVIEW}[
+        p.case.phase
+    ]
+
+
+def _comment(d):
+    return d.get("comment", "")
+
+
 ACTIONS: list[Action] = [
     Action(
         "accept",
         "accept",
-        "受理",
+        "受理（出具受理告知书）",
         CommentForm,
         style="primary",
-        run=lambda p, u, f: services.petition_accept(
-            petition=p, by=u, comment=f.cleaned_data["comment"], expected_version=_v(f)
-        ),
+        run=_issue(DocumentKind.ACCEPTANCE, reason=_comment),
     ),
     Action(
         "decline",
         "petition_decline",
-        "不予受理",
-        RequiredCommentForm,
+        "不予受理（出具告知书）",
+        DeclineForm,
         style="danger",
-        run=lambda p, u, f: services.petition_decline(
-            petition=p, by=u, reason=f.cleaned_data["comment"], expected_version=_v(f)
-        ),
+        run=_issue(DocumentKind.DECLINE, reason=_comment, remedy=lambda d: d.get("remedy", "")),
+    ),
+    Action(
+        "litigation",
+        "petition_to_litigation",
+        "诉访分离（告知通过诉讼解决）",
+        DeclineForm,
+        style="danger",
+        run=_issue(DocumentKind.LITIGATION, reason=_comment, remedy=lambda d: d.get("remedy", "")),
     ),
     Action(
         "hand-over",
         "transfer",
-        "转送交办",
+        "转送交办（出具交办单）",
         HandOverForm,
         style="primary",
-        run=lambda p, u, f: services.petition_hand_over(
-            petition=p,
-            by=u,
-            unit=f.cleaned_data["unit"],
-            comment=f.cleaned_data["comment"],
-            expected_version=_v(f),
-        ),
+        run=_issue(DocumentKind.HAND_OVER, reason=_comment, unit=lambda d: d["unit"]),
         condition=lambda p: p.case.status != Status.REGISTERED,
     ),
     Action(
@@ -145,16 +166,10 @@ ACTIONS: list[Action] = [
     Action(
         "answer",
         "petition_answer",
-        "出具处理意见",
+        "出具处理（复查、复核）意见书",
         AnswerForm,
         style="primary",
-        run=lambda p, u, f: services.petition_answer(
-            petition=p,
-            by=u,
-            outcome=f.cleaned_data["outcome"],
-            text=f.cleaned_data["comment"],
-            expected_version=_v(f),
-        ),
+        run=_issue(_answer_kind, reason=_comment, outcome=lambda d: d["outcome"]),
     ),
     Action(
         "evaluate",
@@ -357,6 +372,7 @@ def _detail_context(
         "phase_label": PHASE_LABELS.get(case.phase, case.phase),
         "review_deadline": services.review_deadline(petition, policy),
         "documents": _documents(petition),
+        "issued": petition.documents.select_related("issued_by").order_by("issued_at", "pk"),
     }
 
 
@@ -434,6 +450,16 @@ def petition_document(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             "review_deadline": services.review_deadline(petition, policy),
         },
     )
+
+
+@login_required
+def petition_document_pdf(request: HttpRequest, pk: int, doc_pk: int) -> HttpResponse:
+    """An issued document's stored PDF (the petition's gate decides who may read it)."""
+    petition = selectors.petition_get_for_user(request.user, pk)
+    doc = PetitionDocument.objects.filter(petition=petition, pk=doc_pk).first()
+    if doc is None:
+        raise Http404("没有该文书。")
+    return FileResponse(doc.file.open("rb"), content_type="application/pdf", filename=f"{doc.number}.pdf")
 
 
 # --------------------------------------------------------------------------------------------
