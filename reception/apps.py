@@ -25,3 +25,13 @@ class ReceptionConfig(AppConfig):
         )
         navigation.register("窗口与排班", "reception:windows", roles=[Role.HALL_SUPERVISOR], order=8)
         navigation.register("联调联处报到", "reception:summonses", roles=[Role.UNIT_STAFF], order=30)
+        navigation.register(
+            "领导接访日",
+            "reception:leader_days",
+            roles=[*clerks, Role.DISPATCHER, Role.CENTER_LEADER, Role.LEADERSHIP],
+            order=9,
+        )
+        navigation.register("预约回访", "reception:appointments", roles=clerks, order=10)
+        navigation.register(
+            "心理咨询室", "reception:counselling_list", roles=[Role.COUNSELLOR], order=5
+        )

@@ -93,6 +93,12 @@ class VisitForm(forms.Form):
         initial=1,
         help_text="5 人及以上为集体访",
     )
+    representatives = forms.CharField(
+        label="集体访代表",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "data-key": "d"}),
+        help_text="5 人及以上须推选代表，最多 5 人；每行一人：姓名 电话（电话可省略）。留空则以来访人为代表。Alt+D",
+    )
     category = forms.ChoiceField(label="类别", choices=Category.choices, initial=Category.OTHER)
     matter = forms.CharField(
         label="来访事由",
@@ -178,6 +184,25 @@ class VisitForm(forms.Form):
     def clean_unit(self) -> Unit | None:
         pk = self.cleaned_data.get("unit")
         return self.units_by_id.get(pk) if pk else None
+
+    def clean_representatives(self) -> list:
+        from .services import MAX_REPRESENTATIVES, REPRESENTATIVES_ERROR, PartyInput
+
+        reps = []
+        for n, line in enumerate((self.cleaned_data.get("representatives") or "").splitlines(), start=1):
+            parts = line.split()
+            if not parts:
+                continue
+            phone = ""
+            if len(parts) > 1:
+                try:
+                    phone = clean_phone("".join(parts[1:]))
+                except InvalidNumber as exc:
+                    raise forms.ValidationError(f"第 {n} 行（{parts[0]}）：{exc}") from exc
+            reps.append(PartyInput(name=parts[0], role="representative", phone=phone))
+        if len(reps) > MAX_REPRESENTATIVES:
+            raise forms.ValidationError(REPRESENTATIVES_ERROR)
+        return reps
 
     def clean(self) -> dict:
         data = super().clean()
@@ -300,3 +325,112 @@ class StatusQueryForm(forms.Form):
         label="受理编号", max_length=32, widget=forms.TextInput(attrs={"autofocus": True})
     )
     code = forms.CharField(label="查询码", max_length=32)
+
+
+# ============================================================================================
+# Counselling, leader reception days, appointments
+# ============================================================================================
+
+
+class CounsellingSessionForm(forms.Form):
+    minutes = forms.IntegerField(label="时长（分钟）", min_value=1, max_value=480, initial=50)
+    notes = forms.CharField(label="咨询记录", widget=forms.Textarea(attrs={"rows": 4, "data-key": "s"}))
+
+
+class CounsellingFinishForm(forms.Form):
+    outcome = forms.CharField(label="咨询结果", widget=forms.Textarea(attrs={"rows": 3}))
+    follow_up_on = forms.DateField(
+        label="回访日期", required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="将短信提醒来访人"
+    )
+    follow_up_note = forms.CharField(label="回访安排", max_length=200, required=False)
+
+
+class LeaderSlotForm(forms.Form):
+    leader = forms.TypedChoiceField(label="接访领导", coerce=int)
+    date = forms.DateField(label="接访日期", widget=forms.DateInput(attrs={"type": "date"}))
+    starts_at = forms.TimeField(label="开始", widget=forms.TimeInput(attrs={"type": "time"}), initial="09:00")
+    ends_at = forms.TimeField(label="结束", widget=forms.TimeInput(attrs={"type": "time"}), initial="12:00")
+    topics = forms.CharField(label="接访主题", max_length=200, help_text="如：征地拆迁、劳动保障")
+    place = forms.CharField(label="地点", max_length=100, required=False, initial="领导接待室")
+    capacity = forms.IntegerField(label="可预约人数", min_value=1, max_value=100, initial=10)
+
+    def __init__(self, *args: Any, leaders: list, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.leaders = {u.pk: u for u in leaders}
+        self.fields["leader"].choices = [(u.pk, u.display_name) for u in leaders]
+
+    def clean_date(self) -> dt.date:
+        value = self.cleaned_data["date"]
+        if value < timezone.localdate():
+            raise forms.ValidationError("接访日期不能早于今天。")
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", "结束时间须晚于开始时间。")
+        return data
+
+
+class VisitorLookupForm(forms.Form):
+    """The visitor by ID number or phone, as at registration."""
+
+    id_number = forms.CharField(
+        label="身份证号码", required=False, max_length=24, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+    phone = forms.CharField(
+        label="联系电话", required=False, max_length=24, widget=forms.TextInput(attrs={"type": "tel"})
+    )
+
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data["id_number"].strip()
+        try:
+            return clean_id_number(value) if value else ""
+        except InvalidNumber as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"].strip()
+        try:
+            return clean_phone(value) if value else ""
+        except InvalidNumber as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if not data.get("id_number") and not data.get("phone") and not self.errors.get("id_number"):
+            if not self.errors.get("phone"):
+                self.add_error("id_number", "请填写来访人的身份证号码或联系电话。")
+        return data
+
+
+class LeaderBookingForm(VisitorLookupForm):
+    tracking_no = forms.CharField(label="事项受理编号", max_length=32)
+
+
+class LeaderOutcomeForm(forms.Form):
+    instruction = forms.CharField(label="领导批示（接访处理意见）", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AppointmentForm(VisitorLookupForm):
+    tracking_no = forms.CharField(label="事项受理编号", max_length=32, required=False)
+    purpose = forms.ChoiceField(label="事由", choices=[])
+    at = forms.DateTimeField(
+        label="预约时间",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    place = forms.CharField(label="地点", max_length=100, required=False)
+    note = forms.CharField(label="说明", max_length=200, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from .models import AppointmentPurpose
+
+        super().__init__(*args, **kwargs)
+        self.fields["purpose"].choices = AppointmentPurpose.choices
+
+    def clean_at(self) -> dt.datetime:
+        value = self.cleaned_data["at"]
+        if value <= timezone.now():
+            raise forms.ValidationError("预约时间须晚于现在。")
+        return value

@@ -309,3 +309,202 @@ class Summons(models.Model):
     @property
     def acknowledged(self) -> bool:
         return self.acknowledged_at is not None
+
+
+# --------------------------------------------------------------------------------------------
+# The counselling room (心理咨询室): restricted content
+# --------------------------------------------------------------------------------------------
+
+CASE_JURISDICTION = Jurisdiction(
+    path="case__region_path",
+    center="case__owning_center",
+    unit="case__owning_unit",
+    perm_model="cases.CaseUserObjectPermission",
+    perm_target="case_id",
+)
+
+
+class CounsellingRecord(models.Model):
+    """The counselling room's record of one counselling case (1:1): who counsels, the outcome and
+    the follow-up. Its content (and the sessions') is shown only to the counsellors and the
+    county's center staff (`selectors.sees_counselling_content`); everyone else reads 心理咨询（内容保密）."""
+
+    case = models.OneToOneField(
+        Case, primary_key=True, on_delete=models.CASCADE, related_name="counselling", verbose_name="事项"
+    )
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name="心理咨询师",
+    )
+    outcome = models.TextField("咨询结果", blank=True)
+    follow_up_on = models.DateField("回访日期", null=True, blank=True)
+    follow_up_note = models.CharField("回访安排", max_length=200, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    history = HistoricalRecords()
+
+    JURISDICTION = CASE_JURISDICTION
+
+    class Meta:
+        verbose_name = "心理咨询记录"
+        verbose_name_plural = "心理咨询记录"
+
+
+class CounsellingSession(models.Model):
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="counselling_sessions", verbose_name="事项"
+    )
+    counsellor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="心理咨询师"
+    )
+    held_at = models.DateTimeField("咨询时间")
+    minutes = models.PositiveSmallIntegerField("时长（分钟）")
+    notes = models.TextField("咨询记录")
+    history = HistoricalRecords()
+
+    JURISDICTION = CASE_JURISDICTION
+
+    class Meta:
+        verbose_name = "心理咨询记录（次）"
+        verbose_name_plural = "心理咨询记录（次）"
+        ordering = ["held_at", "id"]
+
+
+# --------------------------------------------------------------------------------------------
+# Appointments (预约回访) and leader reception days (领导接访日)
+# --------------------------------------------------------------------------------------------
+
+
+class AppointmentPurpose(models.TextChoices):
+    MEDIATION = "mediation", "参加调解"
+    LEADER = "leader", "领导接访"
+    DOCUMENT = "document", "领取文书"
+    COUNSELLING = "counselling", "心理咨询回访"
+    OTHER = "other", "其他"
+
+
+class Appointment(models.Model):
+    """A time the visitor was given to come back, with an SMS reminder.
+
+    `remind_at` is swept by reception.tasks.send_appointment_reminders through the partial index
+    appointment_remind_idx; `reminded_at` is claimed with a guarded update before the SMS goes out,
+    so a sweep run twice, or two at once, sends one SMS.
+    """
+
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="+", verbose_name="中心")
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="appointments", verbose_name="来访人"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="appointments", verbose_name="事项"
+    )
+    purpose = models.CharField("事由", max_length=16, choices=AppointmentPurpose.choices)
+    at = models.DateTimeField("预约时间")
+    place = models.CharField("地点", max_length=100, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    remind_at = models.DateTimeField("提醒时间", null=True, blank=True)
+    reminded_at = models.DateTimeField("已提醒", null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="预约人"
+    )
+    created_at = models.DateTimeField("登记时间")
+    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
+    history = HistoricalRecords()
+
+    JURISDICTION = Jurisdiction(path="center__region__path", center="center")
+
+    class Meta:
+        verbose_name = "预约"
+        verbose_name_plural = "预约"
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["remind_at"],
+                name="appointment_remind_idx",
+                condition=Q(reminded_at__isnull=True, cancelled_at__isnull=True, remind_at__isnull=False),
+            ),
+            models.Index(fields=["center", "at"], name="appointment_center_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.get_purpose_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class LeaderSlot(models.Model):
+    """领导接访日: a leader receives visitors at a center on a date, in a time slot, on some topics."""
+
+    center = models.ForeignKey(Center, on_delete=models.PROTECT, related_name="+", verbose_name="接访中心")
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reception_slots", verbose_name="接访领导"
+    )
+    date = models.DateField("接访日期")
+    starts_at = models.TimeField("开始")
+    ends_at = models.TimeField("结束")
+    topics = models.CharField("接访主题", max_length=200)
+    place = models.CharField("地点", max_length=100, blank=True)
+    capacity = models.PositiveSmallIntegerField("可预约人数", default=10)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="安排人"
+    )
+    history = HistoricalRecords()
+
+    JURISDICTION = Jurisdiction(path="center__region__path", center="center")
+
+    class Meta:
+        verbose_name = "领导接访日"
+        verbose_name_plural = "领导接访日"
+        ordering = ["date", "starts_at", "id"]
+        indexes = [models.Index(fields=["center", "date"], name="leader_slot_center_date_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="leader_slot_times"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.starts_at:%H:%M}-{self.ends_at:%H:%M} {self.leader}"
+
+
+class BookingStatus(models.TextChoices):
+    BOOKED = "booked", "已预约"
+    RECEIVED = "received", "已接待"
+    CANCELLED = "cancelled", "已取消"
+
+
+class LeaderBooking(models.Model):
+    """A visitor (and the matter they come about) booked into a leader's slot at the window."""
+
+    slot = models.ForeignKey(LeaderSlot, on_delete=models.PROTECT, related_name="bookings", verbose_name="接访安排")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name="来访人")
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="leader_bookings", verbose_name="事项")
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name="预约人"
+    )
+    booked_at = models.DateTimeField("预约时间")
+    status = models.CharField("状态", max_length=16, choices=BookingStatus.choices, default=BookingStatus.BOOKED)
+    appointment = models.OneToOneField(
+        Appointment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="预约提醒"
+    )
+    instruction = models.ForeignKey(
+        "cases.LeaderInstruction",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="领导批示",
+    )
+    received_at = models.DateTimeField("接待时间", null=True, blank=True)
+    history = HistoricalRecords()
+
+    JURISDICTION = Jurisdiction(path="slot__center__region__path", center="slot__center")
+
+    class Meta:
+        verbose_name = "领导接访预约"
+        verbose_name_plural = "领导接访预约"
+        ordering = ["booked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot", "case"], condition=~Q(status="cancelled"), name="leader_booking_once"
+            ),
+        ]

@@ -332,3 +332,149 @@ def hall_overview(center: Center, now: dt.datetime | None = None) -> dict[str, A
         "groups": groups,
         "group_people": sum(g.people_count for g in groups),
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The counselling room: who sees the content
+# --------------------------------------------------------------------------------------------
+
+COUNTY_CONTENT_ROLES = (Role.DISPATCHER, Role.CENTER_LEADER, Role.LEADERSHIP)
+
+
+def _county_center_id(case: Case) -> int | None:
+    from centers.selectors import center_of_region, county_of
+
+    center = center_of_region(county_of(case.owning_center.region))
+    return center.pk if center else None
+
+
+def is_counsellor_for(user: Any, case: Case) -> bool:
+    """A counsellor of the counselling room (Role.COUNSELLOR at the county center that holds the case)."""
+    if getattr(user, "is_superuser", False):
+        return True
+    return Membership.objects.filter(
+        user=user, is_active=True, role=Role.COUNSELLOR, center_id=_county_center_id(case)
+    ).exists()
+
+
+def sees_counselling_content(user: Any, case: Case) -> bool:
+    """Stricter than the gate: the counselling room and the county center's staff (dispatchers and
+    leaders) read a counselling case's story, sessions and outcome; everyone else who may see the
+    case at all (a hall clerk, the first-responsible clerk, an assignee) reads only that it exists."""
+    if is_counsellor_for(user, case):
+        return True
+    return Membership.objects.filter(
+        user=user, is_active=True, role__in=COUNTY_CONTENT_ROLES, center_id=_county_center_id(case)
+    ).exists()
+
+
+def counselling_cases_for(user: Any) -> QuerySet[Case]:
+    """Counselling cases through the gate (the county's), open ones first."""
+    return (
+        restrict(Case.objects.filter(kind=CaseKind.COUNSELLING), user)
+        .select_related("counselling__counsellor")
+        .order_by(F("closed_at").desc(nulls_first=True), "-created_at")
+    )
+
+
+def counselling_for_user(user: Any, pk: int) -> Case:
+    return get_for_user_or_404(
+        Case.objects.filter(kind=CaseKind.COUNSELLING).select_related("owning_center__region"), user, pk=pk
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The hall's daily statistics: every kind of matter the hall took in
+# --------------------------------------------------------------------------------------------
+
+
+def hall_daily_stats(center: Center, day: dt.date) -> dict[str, Any]:
+    """Matters the hall of `center` opened on `day`, by kind — every kind listed, zeros included —
+    and how many were settled the same day. Counted through the visits (VisitCase.opened), so a
+    counselling case placed at the county and a petition handed to a unit count for this hall."""
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    end = start + dt.timedelta(days=1)
+    opened = VisitCase.objects.filter(
+        opened=True, visit__center=center, visit__registered_at__gte=start, visit__registered_at__lt=end
+    )
+    rows = {
+        r["case__kind"]: r
+        for r in opened.values("case__kind").annotate(
+            n=Count("case_id", distinct=True),
+            people=Sum("case__people_count"),
+            settled=Count("case_id", distinct=True, filter=Q(case__closed_at__lt=end, case__status="closed")),
+        )
+    }
+    kinds = [
+        {
+            "kind": k,
+            "label": label,
+            "n": rows.get(k, {}).get("n", 0),
+            "people": rows.get(k, {}).get("people") or 0,
+            "settled": rows.get(k, {}).get("settled", 0),
+        }
+        for k, label in CaseKind.choices
+    ]
+    visits = Visit.objects.filter(center=center, registered_at__gte=start, registered_at__lt=end).aggregate(
+        n=Count("pk"), people=Sum("people_count"), groups=Count("pk", filter=Q(is_group=True))
+    )
+    return {
+        "day": day,
+        "kinds": kinds,
+        "total": sum(k["n"] for k in kinds),
+        "settled": sum(k["settled"] for k in kinds),
+        "visits": visits["n"],
+        "people": visits["people"] or 0,
+        "groups": visits["groups"],
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Leader reception days and appointments
+# --------------------------------------------------------------------------------------------
+
+
+def leader_slots(user: Any, *, since: dt.date) -> QuerySet:
+    from .models import LeaderSlot
+
+    return (
+        restrict(LeaderSlot.objects.filter(date__gte=since), user)
+        .select_related("leader", "center")
+        .annotate(booked=Count("bookings", filter=~Q(bookings__status="cancelled")))
+        .order_by("date", "starts_at", "pk")
+    )
+
+
+def leader_slot_for_user(user: Any, pk: int):
+    """The slot through the gate; its leader always sees their own day."""
+    from .models import LeaderSlot
+
+    qs = LeaderSlot.objects.select_related("leader", "center__region")
+    slot = qs.filter(pk=pk, leader=user).first() if getattr(user, "is_authenticated", False) else None
+    return slot or get_for_user_or_404(qs, user, pk=pk)
+
+
+@dataclass
+class LeaderVisitor:
+    booking: Any
+    history: History
+
+
+def leader_day(user: Any, slot: Any) -> list[LeaderVisitor]:
+    """The slot's visitors, each with their earlier visits and open matters as `user` may see them."""
+    bookings = list(
+        slot.bookings.exclude(status="cancelled")
+        .select_related("person", "case", "instruction", "booked_by")
+        .order_by("booked_at", "pk")
+    )
+    return [LeaderVisitor(b, person_history(user, b.person)) for b in bookings]
+
+
+def appointments_for(center: Center, *, since: dt.datetime) -> QuerySet:
+    from .models import Appointment
+
+    return (
+        Appointment.objects.filter(center=center, at__gte=since)
+        .select_related("person", "case", "created_by")
+        .order_by("at", "pk")
+    )

@@ -21,21 +21,42 @@ from cases.models import (
     OPEN_STATES,
     Attachment,
     Case,
+    CaseKind,
     CaseParty,
     Category,
     PartyRole,
     Person,
+    Satisfaction,
+    Status,
     TimelineEntry,
     WarningPolicy,
 )
-from cases.services import NotAllowed, case_comment, center_staff, notify, person_find, person_upsert
+from cases.services import (
+    NotAllowed,
+    case_accept,
+    case_close,
+    case_comment,
+    case_resolve,
+    case_start,
+    center_staff,
+    notify,
+    person_find,
+    person_upsert,
+)
 from centers.jurisdiction import restrict
 from centers.models import Center, DepartmentKind, Region, Role, Unit, User
 from centers.services import DomainError
 
 from . import routing, uploads
 from .models import (
+    Appointment,
+    AppointmentPurpose,
+    BookingStatus,
+    CounsellingRecord,
+    CounsellingSession,
     Duty,
+    LeaderBooking,
+    LeaderSlot,
     Route,
     StatusLink,
     Summons,
@@ -335,6 +356,7 @@ def visit_register(
     description: str = "",
     people_count: int = 1,
     parties: Sequence[PartyInput] = (),
+    representatives: Sequence[PartyInput] = (),
     route: str,
     options: RouteOptions | None = None,
     attach_to: Sequence[Case] = (),
@@ -347,7 +369,9 @@ def visit_register(
 
     The registering clerk is recorded as first-responsible (首问负责) on the visit and on every
     case it opens (`Case.registered_by`). A group of WarningPolicy.group_size people or more (5 by
-    default) is flagged as a group visit, which also makes the case red (the engine's trigger).
+    default) is flagged as a group visit, which also makes the case red (the engine's trigger);
+    its representatives (at most five; the visitor when none are named) become parties of its
+    cases and the hall supervisors are notified at once.
     """
     options = options or RouteOptions()
     now = now or timezone.now()
@@ -371,6 +395,8 @@ def visit_register(
         raise DomainError("事项发生地须在本中心辖区内。")
     if people_count < 1:
         raise DomainError("来访人数至少为 1。")
+    if len([r for r in representatives if r.name.strip()]) > MAX_REPRESENTATIVES:
+        raise DomainError(REPRESENTATIVES_ERROR)
     if len(photos) > MAX_PHOTOS:
         raise DomainError(f"照片或扫描件最多 {MAX_PHOTOS} 个。")
     for upload in photos:
@@ -449,6 +475,10 @@ def visit_register(
             VisitCase(visit=visit, case=case, opened=False, next_step=routing.next_step_of(case)[:300])
         )
     VisitCase.objects.bulk_create(links)
+    if is_group:
+        _record_group(
+            by=by, visit=visit, person=person, representatives=representatives, cases=[x.case for x in links]
+        )
     for link in links:
         status_link_for(link.case)
         for upload in photos:
@@ -652,3 +682,408 @@ def summons_sweep(*, now: dt.datetime | None = None, batch_size: int = 500) -> i
                     )
                 )
             TimelineEntry.objects.bulk_create(entries)
+
+
+# ============================================================================================
+# Group visits (集体访): representatives and the supervisor's flag
+# ============================================================================================
+
+MAX_REPRESENTATIVES = 5  # 信访工作条例 第十八条: 多人提出同一信访事项的，推选代表，代表人数不超过 5 人
+REPRESENTATIVES_ERROR = (
+    f"集体访代表最多 {MAX_REPRESENTATIVES} 人（《信访工作条例》：多人采用走访形式提出同一事项的，"
+    f"应当推选代表，代表人数不超过 {MAX_REPRESENTATIVES} 人）。"
+)
+
+
+def _record_group(
+    *, by: User, visit: Visit, person: Person, representatives: Sequence[PartyInput], cases: Sequence[Case]
+) -> list[Person]:
+    """The group's representatives as parties of its cases (the visitor when none were named), and a
+    notice to the hall supervisors at once. The cases are already red: their people count reaches
+    WarningPolicy.group_size, the engine's red trigger."""
+    reps: list[Person] = []
+    for r in representatives:
+        if not r.name.strip():
+            continue
+        reps.append(person_upsert(name=r.name.strip(), phone=clean_phone(r.phone) if r.phone else ""))
+    if not reps:
+        reps = [person]
+    for case in cases:
+        for rep in reps:
+            CaseParty.objects.get_or_create(
+                case=case, person=rep, role=PartyRole.REPRESENTATIVE, defaults={"note": "集体访代表"}
+            )
+    supervisors = list(
+        User.objects.filter(
+            memberships__center=visit.center,
+            memberships__role=Role.HALL_SUPERVISOR,
+            memberships__is_active=True,
+            is_active=True,
+        ).distinct()
+    )
+    names = "、".join(r.name for r in reps)
+    notify(
+        users=supervisors,
+        case=cases[0] if cases else None,
+        kind="group_visit",
+        title=f"集体访：{visit.people_count} 人在大厅（{visit.matter[:40]}）",
+        body=f"代表：{names}。窗口：{visit.window or '接待大厅'}，登记人：{by.display_name}",
+        dedupe_key=f"group_visit:{visit.pk}",
+        sms=True,
+        now=visit.registered_at,
+        url=f"/reception/visits/{visit.pk}/",
+    )
+    return reps
+
+
+# ============================================================================================
+# The counselling room (心理咨询室)
+# ============================================================================================
+
+
+def _counselling_case(case: Case) -> Case:
+    if case.kind != CaseKind.COUNSELLING:
+        raise DomainError("该事项不是心理咨询。")
+    return case
+
+
+def _require_counsellor(by: User, case: Case) -> None:
+    from .selectors import is_counsellor_for
+
+    if not is_counsellor_for(by, case):
+        raise NotAllowed("只有心理咨询室的咨询师可以记录心理咨询。")
+
+
+@transaction.atomic
+def counselling_session_add(
+    *, by: User, case: Case, minutes: int, notes: str, held_at: dt.datetime | None = None
+) -> CounsellingSession:
+    """一次咨询: the first one takes the case (受理, 开始办理) for the counsellor who holds it."""
+    _counselling_case(case)
+    _require_counsellor(by, case)
+    notes = (notes or "").strip()
+    if not notes:
+        raise DomainError("请填写咨询记录。")
+    if not 1 <= minutes <= 480:
+        raise DomainError("咨询时长须在 1 到 480 分钟之间。")
+    held_at = held_at or timezone.now()
+    if held_at > timezone.now() + dt.timedelta(minutes=5):
+        raise DomainError("咨询时间不能晚于现在。")
+    record, _ = CounsellingRecord.objects.select_for_update().get_or_create(case=case)
+    if record.finished_at is not None:
+        raise DomainError("该心理咨询已结束；如需继续，请重新登记。")
+    if record.counsellor_id is None:
+        record.counsellor = by
+        record.save(update_fields=["counsellor"])
+    if case.status == Status.REGISTERED:
+        case = case_accept(case=case, by=by, comment="心理咨询室接案")
+    if case.status in (Status.ACCEPTED, Status.ASSIGNED):
+        case = case_start(case=case, by=by)
+    return CounsellingSession.objects.create(
+        case=case, counsellor=by, held_at=held_at, minutes=minutes, notes=notes
+    )
+
+
+@transaction.atomic
+def counselling_finish(
+    *,
+    by: User,
+    case: Case,
+    outcome: str,
+    follow_up_on: dt.date | None = None,
+    follow_up_note: str = "",
+    now: dt.datetime | None = None,
+) -> CounsellingRecord:
+    """结束咨询: the outcome stays in the restricted record (the timeline says only that it ended);
+    a follow-up date becomes an appointment with an SMS reminder."""
+    _counselling_case(case)
+    _require_counsellor(by, case)
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise DomainError("请填写咨询结果。")
+    now = now or timezone.now()
+    record = CounsellingRecord.objects.select_for_update().filter(case=case).first()
+    if record is None or not case.counselling_sessions.exists():
+        raise DomainError("尚未记录咨询，不能结束。")
+    if record.finished_at is not None:
+        raise DomainError("该心理咨询已结束。")
+    if follow_up_on is not None and follow_up_on <= timezone.localdate(now):
+        raise DomainError("回访日期须晚于今天。")
+    case = case_resolve(case=case, by=by, comment="心理咨询结束（咨询内容保密，见心理咨询室记录）")
+    case_close(case=case, by=by, satisfaction=Satisfaction.SATISFIED, comment="心理咨询结束")
+    record.outcome, record.finished_at = outcome, now
+    record.follow_up_on, record.follow_up_note = follow_up_on, (follow_up_note or "").strip()[:200]
+    record.save()
+    if follow_up_on is not None:
+        visitor = case.parties.filter(role=PartyRole.APPLICANT).select_related("person").first()
+        if visitor is not None:
+            appointment_create(
+                by=by,
+                center=case.owning_center,
+                person=visitor.person,
+                case=case,
+                purpose=AppointmentPurpose.COUNSELLING,
+                at=timezone.make_aware(dt.datetime.combine(follow_up_on, dt.time(9, 0))),
+                place="心理咨询室",
+                note=record.follow_up_note,
+                now=now,
+            )
+    return record
+
+
+# ============================================================================================
+# Appointments (预约回访) with SMS reminders
+# ============================================================================================
+
+REMINDER_LEAD = dt.timedelta(hours=24)
+
+
+@transaction.atomic
+def appointment_create(
+    *,
+    by: User,
+    center: Center,
+    person: Person,
+    purpose: str,
+    at: dt.datetime,
+    case: Case | None = None,
+    place: str = "",
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """A time to come back. The reminder is due REMINDER_LEAD before (at once when that has passed);
+    the sweep sends it, never a Celery ETA."""
+    now = now or timezone.now()
+    if purpose not in AppointmentPurpose.values:
+        raise DomainError("请选择预约事由。")
+    if at <= now:
+        raise DomainError("预约时间须晚于现在。")
+    appointment = Appointment.objects.create(
+        center=center,
+        person=person,
+        case=case,
+        purpose=purpose,
+        at=at,
+        place=(place or "").strip()[:100],
+        note=(note or "").strip()[:200],
+        remind_at=max(at - REMINDER_LEAD, now),
+        created_by=by,
+        created_at=now,
+    )
+    if case is not None:
+        TimelineEntry.objects.create(
+            case=case,
+            at=now,
+            actor=by,
+            action="appointment",
+            summary=f"预约{appointment.get_purpose_display()}：{timezone.localtime(at):%Y-%m-%d %H:%M}"[:300],
+            data={"appointment": appointment.pk},
+        )
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, by: User, appointment: Appointment, now: dt.datetime | None = None) -> Appointment:
+    if not is_hall_staff(by, appointment.center) and appointment.created_by_id != by.pk:
+        raise NotAllowed("您无权取消该预约。")
+    if not Appointment.objects.filter(pk=appointment.pk, cancelled_at__isnull=True).update(
+        cancelled_at=now or timezone.now()
+    ):
+        raise DomainError("该预约已取消。")
+    appointment.refresh_from_db()
+    return appointment
+
+
+def reminder_text(a: Appointment) -> tuple[str, str]:
+    when = f"{timezone.localtime(a.at):%m月%d日 %H:%M}"
+    place = f"{a.center.name}{a.place}" if a.place else a.center.name
+    return (
+        f"【{a.center.name}】预约提醒",
+        f"{a.person.name}您好，请于 {when} 到 {place}{a.get_purpose_display()}。{a.note}".strip(),
+    )
+
+
+def appointment_reminders_sweep(*, now: dt.datetime | None = None, batch_size: int = 500) -> int:
+    """Send the reminders that are due, once each, through the pluggable SMS sender.
+
+    Selects through appointment_remind_idx. Each row is claimed by a guarded update on
+    `reminded_at IS NULL` and the claim is committed before the SMS goes out: two sweeps at once,
+    or a sweep run again, never send the same reminder twice (a sender failure after the claim
+    loses that one reminder rather than repeating it).
+    """
+    from cases.senders import get_sender
+
+    now = now or timezone.now()
+    sender = get_sender()
+    sent = 0
+    ids = list(
+        Appointment.objects.filter(
+            reminded_at__isnull=True, cancelled_at__isnull=True, remind_at__isnull=False, remind_at__lte=now
+        )
+        .order_by("remind_at")
+        .values_list("pk", flat=True)[:batch_size]
+    )
+    for pk in ids:
+        with transaction.atomic():
+            claimed = Appointment.objects.filter(pk=pk, reminded_at__isnull=True, cancelled_at__isnull=True).update(
+                reminded_at=now
+            )
+        if not claimed:
+            continue
+        a = Appointment.objects.select_related("person", "center").get(pk=pk)
+        if a.at <= now or not a.person.phone_enc:
+            continue  # past, or no number to text: claimed so the sweep stops looking at it
+        title, body = reminder_text(a)
+        sender.send(user=a.person, title=title, body=body)
+        sent += 1
+    return sent
+
+
+# ============================================================================================
+# Leader reception days (领导接访日)
+# ============================================================================================
+
+
+def _slot_start(slot: LeaderSlot) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(slot.date, slot.starts_at))
+
+
+def leaders_for(center: Center) -> list[User]:
+    """Leaders who may receive visitors at `center`: leaders of it or of a center above it."""
+    from centers.selectors import ancestor_paths
+
+    return list(
+        User.objects.filter(
+            memberships__is_active=True,
+            memberships__role__in=(Role.CENTER_LEADER, Role.LEADERSHIP),
+            memberships__center__region__path__in=[*ancestor_paths(center.region.path), center.region.path],
+            is_active=True,
+        )
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+SLOT_ROLES = (Role.HALL_SUPERVISOR, Role.DISPATCHER, Role.CENTER_LEADER)
+
+
+@transaction.atomic
+def leader_slot_create(
+    *,
+    by: User,
+    center: Center,
+    leader: User,
+    date: dt.date,
+    starts_at: dt.time,
+    ends_at: dt.time,
+    topics: str,
+    place: str = "",
+    capacity: int = 10,
+) -> LeaderSlot:
+    """Put a leader's reception day on the calendar (大厅主管 or the center's staff)."""
+    if not is_hall_staff(by, center, *SLOT_ROLES):
+        raise NotAllowed("只有大厅主管或中心工作人员可以安排领导接访日。")
+    topics = (topics or "").strip()
+    if not topics:
+        raise DomainError("请填写接访主题。")
+    if date < timezone.localdate():
+        raise DomainError("接访日期不能早于今天。")
+    if ends_at <= starts_at:
+        raise DomainError("结束时间须晚于开始时间。")
+    if not 1 <= capacity <= 100:
+        raise DomainError("可预约人数须在 1 到 100 之间。")
+    if leader.pk not in {u.pk for u in leaders_for(center)}:
+        raise DomainError("接访领导须为本中心或上级中心的领导。")
+    return LeaderSlot.objects.create(
+        center=center,
+        leader=leader,
+        date=date,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        topics=topics[:200],
+        place=(place or "").strip()[:100],
+        capacity=capacity,
+        created_by=by,
+    )
+
+
+@transaction.atomic
+def leader_booking_create(
+    *, by: User, slot: LeaderSlot, person: Person, case: Case, now: dt.datetime | None = None
+) -> LeaderBooking:
+    """Book a visitor, about one of their matters, into a leader's slot at the window.
+
+    The slot row is locked while its bookings are counted, so two windows never overbook it. The
+    visitor gets an appointment with an SMS reminder; the leader is told; the case's timeline says so.
+    """
+    now = now or timezone.now()
+    if not is_hall_staff(by, slot.center):
+        raise NotAllowed("只有本中心大厅工作人员可以预约领导接访。")
+    slot = LeaderSlot.objects.select_for_update().select_related("leader", "center").get(pk=slot.pk)
+    if _slot_start(slot) <= now:
+        raise DomainError("该接访时段已开始或已过，不能再预约。")
+    if not restrict(Case.objects.filter(pk=case.pk), by).exists():
+        raise DomainError("所选事项不存在或您无权查看。")
+    if case.status not in OPEN_STATES:
+        raise DomainError(f"事项 {case.tracking_no} 已办结，不能预约领导接访。")
+    related = CaseParty.objects.filter(case=case, person=person).exists() or VisitCase.objects.filter(
+        case=case, visit__person=person
+    ).exists()
+    if not related:
+        raise DomainError(f"{person.name} 不是事项 {case.tracking_no} 的当事人。")
+    active = slot.bookings.exclude(status=BookingStatus.CANCELLED)
+    if active.filter(case=case).exists():
+        raise DomainError(f"事项 {case.tracking_no} 已预约该时段。")
+    if active.count() >= slot.capacity:
+        raise DomainError(f"该时段已约满（{slot.capacity} 人），请选择其他接访日。")
+    appointment = appointment_create(
+        by=by,
+        center=slot.center,
+        person=person,
+        case=case,
+        purpose=AppointmentPurpose.LEADER,
+        at=_slot_start(slot),
+        place=slot.place,
+        note=f"{slot.leader.display_name}接访",
+        now=now,
+    )
+    booking = LeaderBooking.objects.create(
+        slot=slot, person=person, case=case, booked_by=by, booked_at=now, appointment=appointment
+    )
+    notify(
+        users=[slot.leader],
+        case=case,
+        kind="leader_booking",
+        title=f"接访预约：{slot.date:%m月%d日} {person.name}（{case.tracking_no}）",
+        body=case.title,
+        dedupe_key=f"leader_booking:{booking.pk}",
+        now=now,
+        url=f"/reception/leader-days/{slot.pk}/",
+    )
+    return booking
+
+
+@transaction.atomic
+def leader_booking_receive(
+    *, by: User, booking: LeaderBooking, instruction: str, now: dt.datetime | None = None
+) -> LeaderBooking:
+    """接访结果: the leader's instruction is written onto the case as a 领导批示 (cases.supervision),
+    with its timeline entry and notices to the case's handlers; the booking is marked received."""
+    from cases.supervision import leader_instruction_add
+
+    now = now or timezone.now()
+    booking = LeaderBooking.objects.select_for_update().select_related("slot__leader", "case").get(pk=booking.pk)
+    if booking.status != BookingStatus.BOOKED:
+        raise DomainError("该预约已处理。")
+    slot = booking.slot
+    if by.pk != slot.leader_id and not is_hall_staff(by, slot.center, *SLOT_ROLES):
+        raise NotAllowed("只有接访领导或中心工作人员可以录入接访结果。")
+    if slot.date > timezone.localdate(now):
+        raise DomainError("接访日尚未到，不能录入接访结果。")
+    text = (instruction or "").strip()
+    if not text:
+        raise DomainError("请填写领导批示（接访处理意见）。")
+    record = leader_instruction_add(case=booking.case, by=by, leader=slot.leader, text=text, instructed_at=now)
+    booking.status, booking.instruction, booking.received_at = BookingStatus.RECEIVED, record, now
+    booking.save(update_fields=["status", "instruction", "received_at"])
+    return booking

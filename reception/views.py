@@ -7,6 +7,7 @@ tracking number AND its random token, and shows no personal data.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -25,21 +26,43 @@ from cases.services import person_find
 from centers.models import Center
 from centers.services import DomainError
 
-from . import receipts, routing, services
-from .forms import DutyForm, PartyFormSet, StatusQueryForm, TicketForm, VisitForm, WindowForm
+from . import receipts, routing, selectors, services
+from .forms import (
+    AppointmentForm,
+    CounsellingFinishForm,
+    CounsellingSessionForm,
+    DutyForm,
+    LeaderBookingForm,
+    LeaderOutcomeForm,
+    LeaderSlotForm,
+    PartyFormSet,
+    StatusQueryForm,
+    TicketForm,
+    VisitForm,
+    WindowForm,
+)
 from .models import Route, StatusLink, TicketStatus, Window
 from .selectors import (
     COUNSELLING_MASK,
+    appointments_for,
+    counselling_cases_for,
+    counselling_for_user,
     current_ticket,
     duties_today,
     eligible_tickets,
     hall_center_for,
+    hall_daily_stats,
     hall_overview,
+    is_counsellor_for,
+    is_hall_staff,
     is_supervisor,
+    leader_slot_for_user,
+    leader_slots,
     my_registrations,
     person_history,
     readable_ids,
     roster,
+    sees_counselling_content,
     summons_for_user,
     summonses_for_unit_staff,
     ticket_for_user,
@@ -217,6 +240,7 @@ def register(request: HttpRequest) -> HttpResponse:
                     for p in parties.cleaned_data
                     if p and p.get("name")
                 ],
+                representatives=d["representatives"],
                 route=d["route"],
                 options=services.RouteOptions(
                     result=d["result"],
@@ -429,7 +453,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             messages.error(request, str(exc))
         return redirect("reception:overview")
-    return render(request, "reception/overview.html", {"center": center, **hall_overview(center)})
+    now = timezone.now()
+    return render(
+        request,
+        "reception/overview.html",
+        {"center": center, **hall_overview(center, now), "stats": hall_daily_stats(center, timezone.localdate(now))},
+    )
 
 
 @login_required
@@ -511,3 +540,237 @@ def summons_ack(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc))
     return redirect("reception:summonses")
+
+
+# ============================================================================================
+# The counselling room (心理咨询室)
+# ============================================================================================
+
+
+@login_required
+@require_GET
+def counselling_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(counselling_cases_for(request.user), 50).get_page(request.GET.get("page"))
+    rows = [{"case": c, "content": sees_counselling_content(request.user, c)} for c in page.object_list]
+    return render(request, "reception/counselling_list.html", {"page": page, "rows": rows})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def counselling_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = counselling_for_user(request.user, pk)
+    content = sees_counselling_content(request.user, case)
+    counsellor = is_counsellor_for(request.user, case)
+    action = request.POST.get("action") if request.method == "POST" else None
+    session_form = CounsellingSessionForm(request.POST if action == "session" else None, prefix="s")
+    finish_form = CounsellingFinishForm(request.POST if action == "finish" else None, prefix="f")
+    if action and not counsellor:
+        raise Http404("只有心理咨询师可以记录。")
+    status = 200
+    if action == "session" and session_form.is_valid():
+        try:
+            services.counselling_session_add(
+                by=request.user,
+                case=case,
+                minutes=session_form.cleaned_data["minutes"],
+                notes=session_form.cleaned_data["notes"],
+            )
+        except DomainError as exc:
+            session_form.add_error(None, str(exc))
+        else:
+            messages.success(request, "已记录本次咨询。")
+            return redirect("reception:counselling", pk=case.pk)
+    elif action == "finish" and finish_form.is_valid():
+        try:
+            services.counselling_finish(by=request.user, case=case, **finish_form.cleaned_data)
+        except DomainError as exc:
+            finish_form.add_error(None, str(exc))
+        else:
+            messages.success(request, "心理咨询已结束。")
+            return redirect("reception:counselling", pk=case.pk)
+    if action:
+        status = 400
+    record = getattr(case, "counselling", None) if content else None
+    context = {
+        "case": case,
+        "content": content,
+        "counsellor": counsellor,
+        "mask": COUNSELLING_MASK,
+        "record": record,
+        "sessions": case.counselling_sessions.select_related("counsellor") if content else [],
+        "session_form": session_form,
+        "finish_form": finish_form,
+    }
+    return render(request, "reception/counselling.html", context, status=status)
+
+
+# ============================================================================================
+# Leader reception days (领导接访日) and appointments
+# ============================================================================================
+
+
+def _slot_center(user: Any) -> Center | None:
+    """The center whose calendar this user keeps: their hall, else a center they staff."""
+    from centers.models import Membership
+
+    center = hall_center_for(user)
+    if center is not None:
+        return center
+    m = (
+        Membership.objects.filter(user=user, is_active=True, role__in=services.SLOT_ROLES, center__isnull=False)
+        .select_related("center__region")
+        .order_by("center__region__depth")
+        .first()
+    )
+    return m.center if m else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def leader_days(request: HttpRequest) -> HttpResponse:
+    center = _slot_center(request.user)
+    can_plan = center is not None and is_hall_staff(request.user, center, *services.SLOT_ROLES)
+    form = None
+    if can_plan:
+        form = LeaderSlotForm(request.POST or None, leaders=services.leaders_for(center))
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            raise Http404("您无权安排领导接访日。")
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                slot = services.leader_slot_create(
+                    by=request.user,
+                    center=center,
+                    leader=form.leaders[d["leader"]],
+                    date=d["date"],
+                    starts_at=d["starts_at"],
+                    ends_at=d["ends_at"],
+                    topics=d["topics"],
+                    place=d["place"],
+                    capacity=d["capacity"],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"已安排 {slot}。")
+                return redirect("reception:leader_days")
+        status = 400
+    slots = leader_slots(request.user, since=timezone.localdate())[:100]
+    return render(
+        request, "reception/leader_days.html", {"slots": slots, "form": form, "center": center}, status=status
+    )
+
+
+def _find_visitor(form) -> Any:
+    person = person_find(id_number=form.cleaned_data["id_number"], phone=form.cleaned_data["phone"])
+    if person is None:
+        form.add_error("id_number", "未找到该来访人，请先办理来访登记。")
+    return person
+
+
+def _find_case(request: HttpRequest, form, tracking_no: str) -> Any:
+    from cases.models import Case
+    from centers.jurisdiction import restrict
+
+    case = restrict(Case.objects.filter(tracking_no=tracking_no.strip()), request.user).first()
+    if case is None:
+        form.add_error("tracking_no", "没有该受理编号的事项，或您无权查看。")
+    return case
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def leader_day(request: HttpRequest, pk: int) -> HttpResponse:
+    slot = leader_slot_for_user(request.user, pk)
+    can_book = is_hall_staff(request.user, slot.center)
+    action = request.POST.get("action") if request.method == "POST" else None
+    book_form = LeaderBookingForm(request.POST if action == "book" else None, prefix="b") if can_book else None
+    outcome_errors: dict[int, Any] = {}
+    if action == "book":
+        if book_form is None:
+            raise Http404("只有大厅工作人员可以预约。")
+        if book_form.is_valid():
+            person = _find_visitor(book_form)
+            case = _find_case(request, book_form, book_form.cleaned_data["tracking_no"])
+            if person is not None and case is not None:
+                try:
+                    services.leader_booking_create(by=request.user, slot=slot, person=person, case=case)
+                except DomainError as exc:
+                    book_form.add_error(None, str(exc))
+                else:
+                    messages.success(request, f"已预约：{person.name}（{case.tracking_no}）。已短信提醒来访人。")
+                    return redirect("reception:leader_day", pk=slot.pk)
+    elif action == "receive":
+        from .models import LeaderBooking
+
+        booking = LeaderBooking.objects.filter(slot=slot, pk=int(request.POST.get("booking") or 0)).first()
+        if booking is None:
+            raise Http404("没有该预约。")
+        form = LeaderOutcomeForm(request.POST, prefix=f"o{booking.pk}")
+        if form.is_valid():
+            try:
+                services.leader_booking_receive(
+                    by=request.user, booking=booking, instruction=form.cleaned_data["instruction"]
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"已记录领导批示：{booking.case.tracking_no}。")
+                return redirect("reception:leader_day", pk=slot.pk)
+        outcome_errors[booking.pk] = form
+    visitors = selectors.leader_day(request.user, slot)
+    rows = [
+        {
+            "v": v,
+            "form": outcome_errors.get(v.booking.pk) or LeaderOutcomeForm(prefix=f"o{v.booking.pk}"),
+            "url": case_url(v.booking.case_id, v.booking.case.kind),
+        }
+        for v in visitors
+    ]
+    context = {
+        "slot": slot,
+        "rows": rows,
+        "book_form": book_form,
+        "can_receive": request.user.pk == slot.leader_id
+        or is_hall_staff(request.user, slot.center, *services.SLOT_ROLES),
+        "today": timezone.localdate(),
+    }
+    return render(request, "reception/leader_day.html", context, status=400 if action else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appointments(request: HttpRequest) -> HttpResponse:
+    center = _hall(request)
+    form = AppointmentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        person = _find_visitor(form)
+        tracking_no = form.cleaned_data["tracking_no"]
+        case = _find_case(request, form, tracking_no) if tracking_no else None
+        if person is not None and (case is not None or not tracking_no):
+            d = form.cleaned_data
+            try:
+                a = services.appointment_create(
+                    by=request.user,
+                    center=center,
+                    person=person,
+                    case=case,
+                    purpose=d["purpose"],
+                    at=d["at"],
+                    place=d["place"],
+                    note=d["note"],
+                )
+            except DomainError as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(request, f"已预约 {person.name}：{fmt(a.at)}，将短信提醒。")
+                return redirect("reception:appointments")
+    rows = appointments_for(center, since=timezone.now() - dt.timedelta(hours=12))[:200]
+    return render(
+        request,
+        "reception/appointments.html",
+        {"form": form, "rows": rows, "center": center},
+        status=400 if request.method == "POST" else 200,
+    )

@@ -166,6 +166,11 @@ CELERY_BEAT_SCHEDULE = {
     "cases-sweep": {"task": "cases.tasks.sweep", "schedule": _every(SWEEP_INTERVAL_SECONDS)},
     # 联调联处: units summoned by the hall that have not acknowledged by their due time.
     "reception-summons-sweep": {"task": "reception.tasks.sweep_summons", "schedule": _every(SWEEP_INTERVAL_SECONDS)},
+    # Appointments (预约回访, 领导接访): SMS reminders whose remind_at has come, once each.
+    "reception-appointment-reminders": {
+        "task": "reception.tasks.send_appointment_reminders",
+        "schedule": _every(SWEEP_INTERVAL_SECONDS),
+    },
     # Open matters whose handlers or owners have all left: administrators are told each morning.
     "countyadmin-orphans": {"task": "countyadmin.tasks.orphans_check", "schedule": crontab(hour=7, minute=30)},
     # 县一月一排查、乡镇半月一排查: daily just after midnight; idempotent per (region, rhythm, period).
