@@ -30,7 +30,7 @@ from cases.services import NotAllowed
 from centers.models import Unit
 
 from . import imports, services
-from .models import Acceptance, AnswerOutcome, ImportSource, Petition, SkipLevelTarget
+from .models import Acceptance, AnswerOutcome, DocumentKind, ImportSource, Petition, SkipLevelTarget
 
 MAX_RECORDS = 5000
 
@@ -205,20 +205,24 @@ class PetitionViewSet(KindViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
 for _name, _label, _desc, _ser, _run in [
     ("accept", "受理", "决定受理（第二十五条：十五日内决定）", CommentIn,
-     lambda *, obj, by, data, version: services.petition_accept(
-         petition=obj, by=by, comment=data["comment"], expected_version=version)),
+     lambda *, obj, by, data, version: services.petition_document_issue(
+         petition=obj, by=by, kind=DocumentKind.ACCEPTANCE, reason=data["comment"],
+         expected_version=version).petition),
     ("decline", "不予受理", "决定不予受理并说明理由", DeclineIn,
-     lambda *, obj, by, data, version: services.petition_decline(
-         petition=obj, by=by, reason=data["reason"], expected_version=version)),
+     lambda *, obj, by, data, version: services.petition_document_issue(
+         petition=obj, by=by, kind=DocumentKind.DECLINE, reason=data["reason"],
+         expected_version=version).petition),
     ("hand_over", "转送交办", "转送交办给有权处理的责任单位", HandOverIn,
-     lambda *, obj, by, data, version: services.petition_hand_over(
-         petition=obj, by=by, unit=data["unit"], comment=data["comment"], expected_version=version)),
+     lambda *, obj, by, data, version: services.petition_document_issue(
+         petition=obj, by=by, kind=DocumentKind.HAND_OVER, unit=data["unit"], reason=data["comment"],
+         expected_version=version).petition),
     ("acknowledge", "签收", "责任单位签收", CommentIn,
      lambda *, obj, by, data, version: services.petition_acknowledge(
          petition=obj, by=by, comment=data["comment"], expected_version=version)),
     ("answer", "出具处理意见", "责任单位出具处理意见并答复信访人", AnswerIn,
-     lambda *, obj, by, data, version: services.petition_answer(
-         petition=obj, by=by, outcome=data["outcome"], text=data["text"], expected_version=version)),
+     lambda *, obj, by, data, version: services.petition_document_issue(
+         petition=obj, by=by, kind=services.answer_document_kind(obj), outcome=data["outcome"], reason=data["text"],
+         expected_version=version).petition),
 ]:
     setattr(
         PetitionViewSet, _name,

@@ -1579,6 +1579,11 @@ _ANSWER_KINDS = {
 }
 
 
+def answer_document_kind(petition: Petition) -> str:
+    """The opinion the current stage ends with: 处理意见书, 复查意见书 or 复核意见书."""
+    return {phase: kind for kind, phase in _ANSWER_KINDS.items()}.get(petition.case.phase, DocumentKind.ANSWER)
+
+
 def petition_document_issue(
     *,
     petition: Petition,

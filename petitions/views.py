@@ -79,12 +79,6 @@ def _issue(kind: str, **fields: Callable[[Any], Any]) -> Callable[..., Any]:
     return run
 
 
-def _answer_kind(p: Petition) -> str:
-    return {"": DocumentKind.ANSWER, "review": DocumentKind.REVIEW, "re_review": DocumentKind.RE_REVIEW}[
-        p.case.phase
-    ]
-
-
 def _comment(d):
     return d.get("comment", "")
 
@@ -169,7 +163,7 @@ ACTIONS: list[Action] = [
         "出具处理（复查、复核）意见书",
         AnswerForm,
         style="primary",
-        run=_issue(_answer_kind, reason=_comment, outcome=lambda d: d["outcome"]),
+        run=_issue(services.answer_document_kind, reason=_comment, outcome=lambda d: d["outcome"]),
     ),
     Action(
         "evaluate",
