@@ -121,6 +121,16 @@ def register_case_link(link: Callable[[Any, Any], tuple[str, str] | None]) -> No
         CASE_LINKS.append(link)
 
 
+# A kind whose content is stricter than the gate (the counselling room's): guard(user, case) -> the
+# URL of that kind's own masked page when `user` may know the case exists but not read it, else None.
+DETAIL_GUARDS: list[Callable[[Any, Any], str | None]] = []
+
+
+def register_detail_guard(guard: Callable[[Any, Any], str | None]) -> None:
+    if guard not in DETAIL_GUARDS:
+        DETAIL_GUARDS.append(guard)
+
+
 # ============================================================================================
 # The case page
 # ============================================================================================
@@ -196,6 +206,10 @@ def _render_detail(request: HttpRequest, case: Any, *, status: int = 200, **boun
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.case_get_for_user(request.user, pk)
+    for guard in DETAIL_GUARDS:
+        url = guard(request.user, case)
+        if url:
+            return redirect(url)
     return _render_detail(request, case)
 
 

@@ -6,8 +6,14 @@ class ReceptionConfig(AppConfig):
     verbose_name = "群众接待大厅"
 
     def ready(self) -> None:
+        from cases.views import register_case_link, register_detail_guard
         from centers import navigation
         from centers.models import Role
+
+        from .views import counselling_guard, counselling_link
+
+        register_case_link(counselling_link)
+        register_detail_guard(counselling_guard)
 
         clerks = [Role.WINDOW_CLERK, Role.HALL_SUPERVISOR]
         navigation.register(

@@ -547,6 +547,20 @@ def summons_ack(request: HttpRequest, pk: int) -> HttpResponse:
 # ============================================================================================
 
 
+def counselling_guard(user: Any, case: Any) -> str | None:
+    """The case page of a counselling case is the counselling room's masked page for everyone who
+    passes the gate without the right to its content (cases.views.DETAIL_GUARDS)."""
+    if case.kind == CaseKind.COUNSELLING and not sees_counselling_content(user, case):
+        return reverse("reception:counselling", args=[case.pk])
+    return None
+
+
+def counselling_link(user: Any, case: Any) -> tuple[str, str] | None:
+    if case.kind == CaseKind.COUNSELLING:
+        return ("心理咨询室记录", reverse("reception:counselling", args=[case.pk]))
+    return None
+
+
 @login_required
 @require_GET
 def counselling_list(request: HttpRequest) -> HttpResponse:

@@ -143,6 +143,7 @@ def test_counselling_content_across_roles(hall, counselling, client_for):
     for user in (hall.counsellor, hall.county_dispatcher, hall.county_leader):
         body = client_for(user).get(url).content.decode()
         assert "失眠焦虑" in body and "谈及家庭矛盾" in body, user
+        assert client_for(user).get(f"/cases/{counselling.pk}/").status_code == 200, user
     # County hall staff may know the case exists, never what it is about.
     for user in (hall.clerk, hall.supervisor):
         r = client_for(user).get(url)
@@ -153,6 +154,8 @@ def test_counselling_content_across_roles(hall, counselling, client_for):
             client_for(user).post(url, {"action": "session", "s-minutes": 10, "s-notes": "x"}).status_code
             == 404
         )
+        case_page = client_for(user).get(f"/cases/{counselling.pk}/")
+        assert case_page.status_code == 302 and case_page["Location"] == url, user
         listing = client_for(user).get("/reception/counselling/").content.decode()
         assert counselling.tracking_no in listing and "失眠焦虑" not in listing
     # Towns, villages, units and the other town's hall do not see it at all.
