@@ -38,14 +38,33 @@ def fmt(value: dt.datetime | None) -> str:
 
 
 class WorkCalendar:
-    """The calendar as data: loaded once (a few hundred rows) and asked many times."""
+    """The calendar as data, asked many times: a year's override rows (a few dozen) are loaded
+    the first time a date of that year is asked about, so a registration reads one year, not the
+    whole calendar (hundreds of rows, every request)."""
 
     def __init__(self) -> None:
-        self.overrides: dict[dt.date, WorkDay] = {w.date: w for w in WorkDay.objects.all()}
-        self.known_years: set[int] = set(CalendarYear.objects.values_list("year", flat=True))
+        self.overrides: dict[dt.date, WorkDay] = {}
+        self._years: set[int] = set()
+        self._known_years: set[int] | None = None
+
+    def _load_year(self, year: int) -> None:
+        self._years.add(year)
+        for w in WorkDay.objects.filter(date__gte=dt.date(year, 1, 1), date__lt=dt.date(year + 1, 1, 1)):
+            self.overrides[w.date] = w
+
+    def override(self, day: dt.date) -> WorkDay | None:
+        if day.year not in self._years:
+            self._load_year(day.year)
+        return self.overrides.get(day)
+
+    @property
+    def known_years(self) -> set[int]:
+        if self._known_years is None:
+            self._known_years = set(CalendarYear.objects.values_list("year", flat=True))
+        return self._known_years
 
     def is_workday(self, day: dt.date) -> bool:
-        w = self.overrides.get(day)
+        w = self.override(day)
         if w is not None:
             return w.is_workday
         return day.weekday() < 5
@@ -60,10 +79,14 @@ class WorkCalendar:
         skipped: list[WorkDay] = []
         while counted < n:
             day += dt.timedelta(days=1)
-            if self.is_workday(day):
+            w = self.override(day)
+            if w is None:
+                if day.weekday() < 5:
+                    counted += 1
+            elif w.is_workday:
                 counted += 1
-            elif day in self.overrides:
-                skipped.append(self.overrides[day])
+            else:
+                skipped.append(w)
         return day, skipped
 
 

@@ -117,12 +117,12 @@ def person_history(user: Any, person: Person | None, *, visits: int = 10, cases:
     if person is None:
         return History(None)
     readable = restrict(Case.objects.all(), user)
+    # The person's matters first, by the two small indexed look-ups, then the gate on those ids:
+    # an OR of two sub-selects lets the planner walk the whole case table by date (1.5 s at 1M).
+    mine = set(CaseParty.objects.filter(person=person).values_list("case_id", flat=True))
+    mine.update(VisitCase.objects.filter(visit__person=person).values_list("case_id", flat=True))
     open_qs = (
-        readable.filter(
-            Q(pk__in=CaseParty.objects.filter(person=person).values("case_id"))
-            | Q(pk__in=VisitCase.objects.filter(visit__person=person).values("case_id")),
-            status__in=OPEN_STATES,
-        )
+        readable.filter(pk__in=sorted(mine), status__in=OPEN_STATES)
         .select_related("owning_center", "owning_unit")
         .order_by("-created_at")[:cases]
     )
