@@ -8,10 +8,12 @@ than touching a case themselves.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import datetime as dt
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from operator import attrgetter
@@ -323,6 +325,24 @@ def _apply_warning(case: Case, now: dt.datetime, policy: WarningPolicy) -> tuple
 # ============================================================================================
 
 
+_shared_tables: contextvars.ContextVar[list | None] = contextvars.ContextVar("clock_tables", default=None)
+
+
+@contextlib.contextmanager
+def clock_tables_shared() -> Iterator[None]:
+    """Within this block every `Context.load` reuses one load of the rules, calendar and policy.
+
+    For one operation that runs several transitions (a registration that opens, accepts and starts
+    a case): the tables are read once instead of once per transition. Never wrap code that edits
+    those tables.
+    """
+    token = _shared_tables.set([])
+    try:
+        yield
+    finally:
+        _shared_tables.reset(token)
+
+
 @dataclass
 class Context:
     """What a write needs to look up once: the rules, the calendar, the thresholds."""
@@ -336,7 +356,12 @@ class Context:
 
     @classmethod
     def load(cls, now: dt.datetime | None = None) -> Context:
-        return cls(now or timezone.now(), RuleBook(), WorkCalendar(), WarningPolicy.current())
+        shared = _shared_tables.get()
+        if shared is None:
+            return cls(now or timezone.now(), RuleBook(), WorkCalendar(), WarningPolicy.current())
+        if not shared:
+            shared.extend((RuleBook(), WorkCalendar(), WarningPolicy.current()))
+        return cls(now or timezone.now(), *shared)
 
     def deadline(self, rule: Any, start: dt.datetime, extension_hours: int) -> Deadline:
         """compute_deadline, remembered: a sweep starts many clocks from one rule at one instant."""

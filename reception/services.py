@@ -39,6 +39,7 @@ from cases.services import (
     case_resolve,
     case_start,
     center_staff,
+    clock_tables_shared,
     notify,
     person_find,
     person_upsert,
@@ -341,6 +342,7 @@ def _attachable(by: User, cases: Sequence[Case]) -> list[Case]:
     return [found[i] for i in ids]
 
 
+@clock_tables_shared()
 @transaction.atomic
 def visit_register(
     *,
