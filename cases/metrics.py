@@ -176,7 +176,7 @@ case_success_rate(period)       办结成功率 = 期内办结的事项中已化
     Of the matters closed in the period, those resolved (resolved_at set) ÷ those closed; a
     matter closed as 未化解 counts in the denominator only; still-open matters count in neither.
 
-mediation_success_rate(period)  调解成功率（事项口径）= case_success_rate over the mediated kinds
+mediated_case_success_rate(period)  调解事项成功率（事项口径）= case_success_rate over the mediated kinds
     (MEDIATED_KINDS: 矛盾纠纷、委派调解、联调联处). The mediation app's engine transitions resolve a
     case on an agreement and fail it when mediation breaks down, so this is 调解成功 ÷ 调解终结.
 
