@@ -14,13 +14,14 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from demo.seeding import centers, dashboards, grids, mediation
+from demo.seeding import centers, dashboards, grids, mediation, reception
 from demo.seeding.context import SeedContext
 
 STEPS: list[Callable[[SeedContext], None]] = [
     centers.seed,
     grids.seed,
     mediation.seed,
+    reception.seed,
     # Keep last: the screen's rollups and safety index over what the steps above created.
     dashboards.seed,
 ]
