@@ -59,3 +59,45 @@ def new_case(api):
         return case_register(by=by or api.village_a_staff, region=region or api.grid_a, **kw)
 
     return make
+
+
+@pytest.fixture
+def med(api):
+    """Mediation in both towns: a committee and a mediator each, and `med.dispute(town)` — an
+    accepted neighbour dispute in that town's grid, owned by the town's center."""
+    from decimal import Decimal
+
+    from cases.models import Category, Channel, PartyRole
+    from cases.services import PartyInput, case_accept, case_register_with_parties
+    from mediation.services import committee_create, mediator_create
+
+    m = SimpleNamespace(api=api)
+    m.committee_a = committee_create(name="城关街道人民调解委员会", region=api.town_a)
+    m.committee_b = committee_create(name="白沙镇人民调解委员会", region=api.town_b)
+    m.mediator_a = mediator_create(
+        user=staff("mediator_a", Role.MEDIATOR, center=api.town_a_center, full_name="李调解"),
+        committee=m.committee_a, region=api.town_a, domains=[Category.NEIGHBOUR],
+    )
+    m.mediator_b = mediator_create(
+        user=staff("mediator_b", Role.MEDIATOR, center=api.town_b_center, full_name="吴调解"),
+        committee=m.committee_b, region=api.town_b, domains=[Category.NEIGHBOUR],
+    )
+    towns = {
+        "a": (api.grid_a, api.town_a_center, api.town_a_dispatcher),
+        "b": (api.grid_b, api.town_b_center, api.town_b_dispatcher),
+    }
+
+    def dispute(town: str = "a", title: str = "楼上漏水致楼下受损"):
+        region, center, dispatcher = towns[town]
+        case = case_register_with_parties(
+            by=dispatcher, channel=Channel.VISIT, category=Category.NEIGHBOUR, title=title, region=region,
+            owning_center=center, amount=Decimal("8000"),
+            parties=[
+                PartyInput(name="王秀兰", role=PartyRole.APPLICANT, id_number="430124198506124565", phone="13800138000"),
+                PartyInput(name="陈建军", role=PartyRole.RESPONDENT, phone="13900139000"),
+            ],
+        )
+        return case_accept(case=case, by=dispatcher)
+
+    m.dispute = dispute
+    return m

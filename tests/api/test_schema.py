@@ -47,13 +47,21 @@ def keep_test_connection():
 
 
 @pytest.fixture
-def town_a_key(api, new_case, keep_test_connection) -> str:
-    """Town A's token, with cases of both towns present."""
+def town_a_key(api, new_case, med, keep_test_connection) -> str:
+    """Town A's token, with cases and mediations of both towns present."""
+    from mediation.models import ConsentWay
+    from mediation.services import mediation_assign, mediation_consent
+
     # Generous rate for the generated calls; the limit itself is tested in test_auth.
     ApiToken.objects.filter(pk=api.token_a.pk).update(rate_per_minute=100_000)
     for region in (api.grid_a, api.town_a, api.village_a):
         new_case(region=region, by=api.town_a_dispatcher if region == api.town_a else None)
     new_case(region=api.grid_b, by=api.town_b_dispatcher)
+    for town, mediator, dispatcher in (
+        ("a", med.mediator_a, api.town_a_dispatcher), ("b", med.mediator_b, api.town_b_dispatcher)
+    ):
+        m = mediation_assign(case=med.dispute(town), by=dispatcher, mediator=mediator)
+        mediation_consent(mediation=m, by=mediator.user, way=ConsentWay.APPLICATION)
     return api.key_a
 
 
@@ -85,14 +93,21 @@ def test_api_conforms_to_its_schema_and_never_fails_with_5xx(case, town_a_key):
 @pytest.mark.django_db
 def test_generated_calls_never_touched_another_towns_case(town_a_key, api):
     """A guard for the test above: the other town's case stays unchanged (checked after a short run)."""
-    theirs = Case.objects.get(region=api.grid_b)
-    for op in ("/api/v1/cases/{id}/", "/api/v1/cases/{id}/accept/"):
-        path = op.format(id=theirs.pk)
+    theirs = Case.objects.get(region=api.grid_b, mediation__isnull=True)
+    from mediation.models import Mediation, Session
+
+    their_mediation = Mediation.objects.get(case__region=api.grid_b)
+    for op, pk in (
+        ("/api/v1/cases/{id}/", theirs.pk), ("/api/v1/cases/{id}/accept/", theirs.pk),
+        ("/api/v1/mediations/{id}/", their_mediation.pk), ("/api/v1/mediations/{id}/sign/", their_mediation.pk),
+    ):
+        path = op.format(id=pk)
         from rest_framework.test import APIClient
 
         c = APIClient()
         c.credentials(HTTP_AUTHORIZATION=f"Token {api.key_a}")
-        r = c.post(path, {}, format="json") if op.endswith("accept/") else c.get(path)
+        r = c.post(path, {}, format="json") if op.endswith(("accept/", "sign/")) else c.get(path)
         assert r.status_code == 404
     theirs.refresh_from_db()
     assert theirs.version == 1
+    assert not Session.objects.filter(mediation=their_mediation).exists()

@@ -156,3 +156,114 @@ def test_incremental_sync_under_concurrent_writes_misses_nothing_and_repeats_not
     assert sorted(entries_seen) == sorted(
         TimelineEntry.objects.filter(case__region_path__startswith=api.town_a.path).values_list("pk", flat=True)
     )
+
+
+def test_changes_made_only_to_petition_hazard_or_mediation_rows_come_back_in_their_feeds(api, med):
+    """A write on a kind's detail row (an admin edit, a session, an agreement) re-stamps its case,
+    so the feed hands the record out again even though the case row itself was not edited."""
+    from cases.services import PersonData
+    from grids.models import Hazard, HazardType, Severity, TeamRole
+    from grids.services import grid_team_member_add, hazard_report
+    from mediation.models import Agreement, ConsentWay, Mediation, Session
+    from mediation.services import agreement_draft, mediation_assign, mediation_consent
+    from petitions.models import Petition
+    from petitions.services import petition_register
+
+    petition = petition_register(
+        by=api.town_a_dispatcher, channel=Channel.VISIT, category=Category.LABOUR, title="拖欠工资", region=api.town_a,
+        petitioners=[PersonData(name="张三", phone="13800138000")], request="要求结清拖欠工资",
+    )
+    grid_team_member_add(
+        grid=api.grid_a, by=api.town_a_dispatcher, role=TeamRole.GRID_WORKER, user=api.village_a_worker, title="网格员"
+    )
+    hazard = hazard_report(
+        by=api.village_a_worker, grid=api.grid_a, hazard_type=HazardType.FIRE, severity=Severity.MAJOR,
+        place="3 栋楼道", description="楼道堆放杂物",
+    )
+    m = mediation_assign(case=med.dispute("a"), by=api.town_a_dispatcher, mediator=med.mediator_a)
+    m = mediation_consent(mediation=m, by=med.mediator_a.user, way=ConsentWay.APPLICATION)
+    agreement_draft(mediation=m, by=med.mediator_a.user, facts="漏水", terms="赔偿 8,000 元")
+
+    feeds = {"/api/v1/petitions/": petition.case_id, "/api/v1/hazards/": hazard.case_id, "/api/v1/mediations/": m.pk}
+    cursors = {}
+    for url, pk in feeds.items():
+        rows, cursors[url] = pull(api.a, url, None)
+        assert [r["case"]["id"] for r in rows] == [pk]
+    # Nothing changed: nothing comes.
+    for url in feeds:
+        assert pull(api.a, url, cursors[url])[0] == []
+
+    # Writes that touch only the detail rows (each in its own transaction, as an edit would be).
+    Petition.objects.filter(pk=petition.pk).update(is_key=True, key_reason="群体性")
+    Hazard.objects.filter(pk=hazard.pk).update(rectification="已清理一半")
+    Mediation.objects.filter(pk=m.pk).update(consent_note="补录：双方口头同意")
+    for url, field, value in (
+        ("/api/v1/petitions/", "is_key", True),
+        ("/api/v1/hazards/", "rectification", "已清理一半"),
+        ("/api/v1/mediations/", "consent_note", "补录：双方口头同意"),
+    ):
+        rows, cursors[url] = pull(api.a, url, cursors[url])
+        assert [(r["case"]["id"], r[field]) for r in rows] == [(feeds[url], value)], url
+        assert pull(api.a, url, cursors[url])[0] == []
+
+    # The mediation's own children: a session inserted, the agreement edited.
+    Session.objects.create(
+        mediation=m, number=1, held_at=m.case.created_at, place="调解室", participants="双方", record="笔录",
+        recorded_by=med.mediator_a.user, recorded_at=m.case.created_at,
+    )
+    rows, cursor = pull(api.a, "/api/v1/mediations/", cursors["/api/v1/mediations/"])
+    assert [len(r["sessions"]) for r in rows] == [1]
+    Agreement.objects.filter(pk=m.pk).update(copies=5)
+    rows, cursor = pull(api.a, "/api/v1/mediations/", cursor)
+    assert [r["agreement"]["copies"] for r in rows] == [5]
+    assert pull(api.a, "/api/v1/mediations/", cursor)[0] == []
+    # The other town's feed never saw any of it.
+    assert pull(api.b, "/api/v1/mediations/", None)[0] == []
+
+
+def test_mediation_sync_under_concurrent_sessions_misses_nothing_and_repeats_nothing(api, med):
+    from django.utils import timezone
+
+    from mediation.models import ConsentWay, Mediation, Session
+    from mediation.services import mediation_assign, mediation_consent, session_record
+
+    ids = []
+    for i in range(5):
+        m = mediation_assign(case=med.dispute("a", f"纠纷 {i}"), by=api.town_a_dispatcher, mediator=med.mediator_a)
+        ids.append(mediation_consent(mediation=m, by=med.mediator_a.user, way=ConsentWay.ORAL).pk)
+    stop = time.monotonic() + 3.0
+
+    def writer(seed: int):
+        rnd = random.Random(seed)  # noqa: S311
+        while time.monotonic() < stop:
+            with transaction.atomic():
+                m = Mediation.objects.select_related("case").get(pk=rnd.choice(ids))
+                session_record(
+                    mediation=m, by=med.mediator_a.user, held_at=timezone.now() - timezone.timedelta(minutes=5),
+                    place="调解室", participants="双方当事人", record=f"笔录 {seed}", expected_version=None,
+                )
+                time.sleep(rnd.random() * 0.05)
+
+    threads = [in_thread(lambda s=s: writer(s)) for s in range(3)]
+    seen: list[tuple[int, int, int]] = []
+    cursor = None
+    while any(t.is_alive() for t, _ in threads):
+        rows, cursor = pull(api.a, "/api/v1/mediations/", cursor, page_size=3)
+        seen += [(r["case"]["id"], r["case"]["version"], len(r["sessions"])) for r in rows]
+        time.sleep(0.02)
+    for t, errors in threads:
+        t.join()
+        assert not errors, errors
+    rows, cursor = pull(api.a, "/api/v1/mediations/", cursor, page_size=3)
+    seen += [(r["case"]["id"], r["case"]["version"], len(r["sessions"])) for r in rows]
+
+    assert len(seen) == len(set(seen))  # no version handed out twice
+    latest: dict[int, tuple[int, int]] = {}
+    for pk, version, sessions in seen:
+        assert version > latest.get(pk, (0, 0))[0]
+        latest[pk] = (version, sessions)
+    in_db = {
+        pk: (Case.objects.get(pk=pk).version, Session.objects.filter(mediation_id=pk).count()) for pk in ids
+    }
+    assert latest == in_db
+    assert sum(n for _, n in in_db.values()) > 5

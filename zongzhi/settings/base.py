@@ -297,6 +297,9 @@ SPECTACULAR_SETTINGS = {
         "PersonKindEnum": "cases.models.PersonKind",
         "RegisteredCaseKindEnum": "cases.apis.API_KINDS",
         "AnswerOutcomeEnum": "petitions.models.AnswerOutcome",
+        "MediationOutcomeEnum": "mediation.models.Outcome",
+        "AgreementStatusEnum": "mediation.models.AgreementStatus",
+        "StatusEnum": "cases.models.Status",
     },
     # The hall has no internet: Swagger UI is served from the vendored sidecar package.
     "SWAGGER_UI_DIST": "SIDECAR",
