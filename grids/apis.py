@@ -5,9 +5,11 @@
     POST /api/v1/hazards/{case id}/assign/   交办整改 to a responsible unit   (grids.services.hazard_assign)
     POST /api/v1/hazards/{case id}/verify/   核查销号                          (grids.services.hazard_verify)
     POST /api/v1/hazards/{case id}/reject/   核查未通过，退回整改               (grids.services.hazard_reject)
+    GET  /api/v1/visits/                     grid workers' household visits (入户走访), in write order
+    GET  /api/v1/visits/{id}/                one visit
 
-Hazards are reported on the grid worker's phone pages; their disputes come in as cases
-(/api/v1/cases/, channel "grid").
+Hazards and visits are reported on the grid worker's phone pages; the disputes they report come
+in as cases (/api/v1/cases/?channel=grid; a visit names the case it led to).
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ from apiauth.fields import DateTimeFilter
 from cases.apis import CaseSerializer, KindActionSerializer, KindViewSetMixin, kind_action
 from cases.models import Status
 from cases.selectors import transfer_units
+from centers.jurisdiction import get_for_user_or_404, restrict
 from centers.models import Unit
 
 from . import services
-from .models import Hazard, HazardType, Severity
+from .models import Hazard, HazardType, HouseholdVisit, Severity, VisitFinding
 
 TAG = "网格 grids"
 
@@ -113,6 +116,63 @@ for _name, _label, _desc, _ser, _run in [
     )
 
 
+class VisitSerializer(serializers.ModelSerializer):
+    grid = serializers.CharField(source="grid.code", read_only=True, help_text="网格的区划代码")
+    grid_name = serializers.CharField(source="grid.name", read_only=True, help_text="网格名称")
+    worker_name = serializers.CharField(source="worker.display_name", read_only=True, help_text="走访人")
+    has_photo = serializers.SerializerMethodField(help_text="是否附有现场照片")
+
+    class Meta:
+        model = HouseholdVisit
+        fields = [
+            "id", "grid", "grid_name", "worker_name", "visited_at", "household", "address", "finding", "notes",
+            "has_photo", "case", "created_at",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {"case": {"help_text": "走访中发现并上报的事项 ID（没有时为 null）"}}
+
+    def get_has_photo(self, visit: HouseholdVisit) -> bool:
+        return bool(visit.photo)
+
+
+class VisitFilter(django_filters.FilterSet):
+    visited_since = DateTimeFilter(field_name="visited_at", lookup_expr="gte", label="走访时间不早于")
+    visited_before = DateTimeFilter(field_name="visited_at", lookup_expr="lt", label="走访时间早于")
+    finding = django_filters.MultipleChoiceFilter(choices=VisitFinding.choices, label="走访结果（可多选）")
+    grid = django_filters.CharFilter(field_name="grid__code", label="网格的区划代码")
+
+    class Meta:
+        model = HouseholdVisit
+        fields: list[str] = []
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="入户走访（增量同步）", tags=[TAG],
+        description="辖区内网格员的入户走访记录，按写入顺序游标分页，用法同事项列表（走访关联上报事项时会再次出现）。",
+    ),
+    retrieve=extend_schema(summary="入户走访详情", tags=[TAG]),
+)
+class VisitViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = VisitSerializer
+    filterset_class = VisitFilter
+    cursor_keys = ("sync_txid", "id")
+    synced = True
+    lookup_value_regex = "[0-9]+"
+
+    def base_queryset(self):
+        return HouseholdVisit.objects.select_related("grid", "worker")
+
+    def get_queryset(self):
+        return restrict(self.base_queryset(), self.request.user)
+
+    def get_object(self) -> HouseholdVisit:
+        visit = get_for_user_or_404(self.base_queryset(), self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, visit)
+        return visit
+
+
 router = SimpleRouter()
 router.register("hazards", HazardViewSet, basename="hazard")
+router.register("visits", VisitViewSet, basename="visit")
 urlpatterns: list = []

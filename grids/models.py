@@ -174,7 +174,10 @@ class HouseholdVisit(models.Model):
         verbose_name="上报事项",
     )
     created_at = models.DateTimeField("记录时间", auto_now_add=True)
-    history = HistoricalRecords()
+    # As Case.sync_txid: the writing transaction, set by a trigger; pages the API's visit feed
+    # (/api/v1/visits/, index visit_sync_idx) below the sync horizon (apiauth.sync).
+    sync_txid = models.BigIntegerField(default=0, db_default=0, editable=False)
+    history = HistoricalRecords(excluded_fields=["sync_txid"])
 
     JURISDICTION = Jurisdiction(path="grid_path")
 
@@ -186,6 +189,7 @@ class HouseholdVisit(models.Model):
             # "Last visit per grid" (the no-visit warning) and per-grid counts over a period.
             models.Index(fields=["grid", "visited_at"], name="visit_grid_at_idx"),
             models.Index(fields=["worker", "visited_at"], name="visit_worker_at_idx"),
+            models.Index(fields=["sync_txid", "id"], name="visit_sync_idx"),
         ]
 
     def __str__(self) -> str:

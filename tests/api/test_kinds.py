@@ -99,3 +99,33 @@ def test_hazards_are_listed_and_assigned_through_the_grid_service(api):
     assert r.status_code == 200, r.json()
     assert r.json()["responsible_unit"] == api.police_a.pk
     assert r.json()["case"]["owning_unit"] == api.police_a.pk
+
+
+def test_grid_workers_visits_are_listed_in_the_jurisdiction_of_the_token(api):
+    from grids.models import VisitFinding
+    from grids.services import visit_log
+    from tests.factories import staff
+
+    grid_team_member_add(
+        grid=api.grid_a, by=api.town_a_dispatcher, role=TeamRole.GRID_WORKER, user=api.village_a_worker,
+        title="专职网格员",
+    )
+    worker_b = staff("worker_b", "grid_worker", center=api.village_b_center, full_name="石桥网格员")
+    grid_team_member_add(grid=api.grid_b, by=api.town_b_dispatcher, role=TeamRole.GRID_WORKER, user=worker_b,
+                         title="专职网格员")
+    mine = visit_log(by=api.village_a_worker, grid=api.grid_a, household="王秀兰", address="幸福路 8 号")
+    noted = visit_log(
+        by=api.village_a_worker, grid=api.grid_a, household="陈建军", address="幸福路 8 号 4 楼",
+        finding=VisitFinding.DISPUTE, notes="楼上漏水，邻里争执",
+    )
+    theirs = visit_log(by=worker_b, grid=api.grid_b, household="石桥张家", address="石桥村 3 组")
+
+    rows = results(api.a.get("/api/v1/visits/"))
+    assert [(v["id"], v["grid"], v["worker_name"], v["finding"]) for v in rows] == [
+        (mine.pk, api.grid_a.code, "陈静", "normal"), (noted.pk, api.grid_a.code, "陈静", "dispute"),
+    ]
+    assert [v["id"] for v in results(api.b.get("/api/v1/visits/"))] == [theirs.pk]
+    assert api.a.get(f"/api/v1/visits/{theirs.pk}/").status_code == 404
+    assert api.a.get(f"/api/v1/visits/{noted.pk}/").json()["notes"] == "楼上漏水，邻里争执"
+    assert [v["id"] for v in results(api.a.get("/api/v1/visits/", {"finding": "dispute"}))] == [noted.pk]
+

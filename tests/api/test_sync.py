@@ -221,6 +221,32 @@ def test_changes_made_only_to_petition_hazard_or_mediation_rows_come_back_in_the
     assert pull(api.b, "/api/v1/mediations/", None)[0] == []
 
 
+def test_a_visit_comes_back_in_the_visit_feed_when_it_reports_a_case(api):
+    from grids.models import HouseholdVisit, TeamRole, VisitFinding
+    from grids.services import dispute_report, grid_team_member_add, visit_log
+
+    grid_team_member_add(
+        grid=api.grid_a, by=api.town_a_dispatcher, role=TeamRole.GRID_WORKER, user=api.village_a_worker, title="网格员"
+    )
+    first = visit_log(by=api.village_a_worker, grid=api.grid_a, household="王秀兰", address="幸福路 8 号")
+    noted = visit_log(
+        by=api.village_a_worker, grid=api.grid_a, household="陈建军", address="幸福路 8 号 4 楼",
+        finding=VisitFinding.DISPUTE, notes="楼上漏水，邻里争执",
+    )
+    rows, cursor = pull(api.a, "/api/v1/visits/", None)
+    assert [(v["id"], v["case"]) for v in rows] == [(first.pk, None), (noted.pk, None)]
+    assert pull(api.a, "/api/v1/visits/", cursor)[0] == []
+
+    case = dispute_report(
+        by=api.village_a_worker, grid=api.grid_a, category=Category.NEIGHBOUR, title="楼上漏水邻里纠纷",
+        visit=HouseholdVisit.objects.get(pk=noted.pk),
+    )
+    rows, cursor = pull(api.a, "/api/v1/visits/", cursor)
+    assert [(v["id"], v["case"]) for v in rows] == [(noted.pk, case.pk)]
+    assert pull(api.a, "/api/v1/visits/", cursor)[0] == []
+    assert pull(api.b, "/api/v1/visits/", None)[0] == []
+
+
 def test_mediation_sync_under_concurrent_sessions_misses_nothing_and_repeats_nothing(api, med):
     from django.utils import timezone
 
