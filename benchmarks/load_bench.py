@@ -17,7 +17,11 @@ Redis serve locust (headless, benchmarks/load_locustfile.py) running for a bound
   (sometimes sent twice, as a retry after a lost answer).
 
 Everyone signs in beforehand (sessions and tokens made by the set-up; login itself is not part of
-the load). Then the same users, with the same pacing and the same number of requests per
+the load). Pacing (`--think` scales it): clerks and mediators think 2–6 s between iterations of four
+requests, screens refresh every 5 s, API clients pull every 1–3 s — about 100 requests/s offered,
+a stress well above a county hall's day and above what 3 sync workers on this 2-core machine
+serve (each request costs 25–85 ms of server time alone at 1M), so the p95s then measure the
+queue; `--think 5` gives a human pace. Then the same users, with the same pacing and the same number of requests per
 iteration, hit a bare Django JSON view (benchmarks/api_urls.py) on the same gunicorn for a
 shorter run: the baseline. Printed: requests per second, p50/p95 per endpoint and overall, the
 error count (target: 0; any non-2xx/3xx answer, or a form that does not redirect, is an error),
