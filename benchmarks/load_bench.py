@@ -17,13 +17,14 @@ Redis serve locust (headless, benchmarks/load_locustfile.py) running for a bound
   (sometimes sent twice, as a retry after a lost answer).
 
 Everyone signs in beforehand (sessions and tokens made by the set-up; login itself is not part of
-the load). Pacing (`--think` scales it): clerks and mediators think 2–6 s between iterations of four
-requests, screens refresh every 5 s, API clients pull every 1–3 s — about 100 requests/s offered,
-a stress well above a county hall's day and above what 3 sync workers on this 2-core machine
-serve (each request costs 25–85 ms of server time alone at 1M), so the p95s then measure the
-queue; `--think 5` gives a human pace. Then the same users, with the same pacing and the same number of requests per
-iteration, hit a bare Django JSON view (benchmarks/api_urls.py) on the same gunicorn for a
-shorter run: the baseline. Printed: requests per second, p50/p95 per endpoint and overall, the
+the load). Pacing, a busy hour (`--think` scales it): a clerk registers a visitor every 10–30 s
+and a mediator records a session every 10–30 s (four requests each time), a screen refreshes
+every 10 s, a town system syncs every 5–15 s — about 20 requests/s offered. `--think 0.2` is a
+stress well above what 3 sync workers on this 2-core machine serve: the p95s then measure the queue.
+
+Then the same users, with the same pacing and the same number of requests per iteration, hit a
+bare Django JSON view (benchmarks/api_urls.py) on the same gunicorn for a shorter run: the
+baseline. Printed: requests per second, p50/p95 per endpoint and overall, the
 error count (target: 0; any non-2xx/3xx answer, or a form that does not redirect, is an error),
 and the mixed run's throughput and p95 as ratios to the baseline's.
 
@@ -320,7 +321,7 @@ def run_locust(*, port: int, plan_path: str, phase: str, seconds: float, counts:
 
 
 def measure(
-    *, seconds: float = 60.0, baseline_seconds: float = 20.0, warmup_seconds: float = 10.0, workers: int = 3,
+    *, seconds: float = 60.0, baseline_seconds: float = 30.0, warmup_seconds: float = 10.0, workers: int = 3,
     think: float = 1.0, counts: dict[str, int] | None = None, per_mediator: int = 4,
 ) -> dict:
     from cases.models import Case
@@ -423,7 +424,7 @@ def main() -> None:
     parser.add_argument("--matters", type=int, default=1_000_000)
     parser.add_argument("--open", type=int, default=100_000)
     parser.add_argument("--seconds", type=float, default=60.0, help="length of the mixed run")
-    parser.add_argument("--baseline-seconds", type=float, default=20.0, help="length of the bare-view run")
+    parser.add_argument("--baseline-seconds", type=float, default=30.0, help="length of the bare-view run")
     parser.add_argument("--warmup-seconds", type=float, default=10.0, help="uncounted mixed load first")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers")
     parser.add_argument("--think", type=float, default=1.0, help="scale of the users' think times")

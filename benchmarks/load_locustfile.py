@@ -116,7 +116,7 @@ class WindowClerk(Browser):
     kind = "clerks"
     seq = itertools.count()
     fixed_count = _count("clerks")
-    wait_time = between(2 * THINK, 6 * THINK)
+    wait_time = between(10 * THINK, 30 * THINK)
     per_iteration = 4
 
     def work(self) -> None:
@@ -154,7 +154,7 @@ class Mediator(Browser):
     kind = "mediators"
     seq = itertools.count()
     fixed_count = _count("mediators")
-    wait_time = between(2 * THINK, 6 * THINK)
+    wait_time = between(10 * THINK, 30 * THINK)
     per_iteration = 4
 
     def work(self) -> None:
@@ -178,7 +178,7 @@ class BigScreen(Browser):
     kind = "screens"
     seq = itertools.count()
     fixed_count = _count("screens")
-    wait_time = constant(5 * THINK)
+    wait_time = constant(10 * THINK)
 
     def work(self) -> None:
         self.get("/dashboards/screen/data/", "GET /dashboards/screen/data/")
@@ -190,7 +190,7 @@ class ApiClient(Bench):
     kind = "api_clients"
     seq = itertools.count()
     fixed_count = _count("api_clients")
-    wait_time = between(1 * THINK, 3 * THINK)
+    wait_time = between(5 * THINK, 15 * THINK)
     FEEDS = (("cases", "/api/v1/cases/"), ("timeline", "/api/v1/timeline/"), ("mediations", "/api/v1/mediations/"))
     MAX_PAGES = 5
 

@@ -19,7 +19,7 @@ def test_load_benchmark_smoke_runs_every_kind_of_user_without_errors(world):
     volume.seed(matters=2_000, open_count=400, due_count=0, people=300, log=lambda *_: None)
     counts = {"clerks": 2, "mediators": 2, "screens": 1, "api_clients": 2}
     result = measure(
-        seconds=6, baseline_seconds=3, warmup_seconds=2, workers=1, think=0.3, counts=counts, per_mediator=2
+        seconds=6, baseline_seconds=3, warmup_seconds=2, workers=1, think=0.1, counts=counts, per_mediator=2
     )
     print(result)
     endpoints = result["mixed"]["endpoints"]

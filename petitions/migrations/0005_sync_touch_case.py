@@ -21,7 +21,7 @@ def uninstall(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("petitions", "0003_import_preview_fusion_numbers"),
+        ("petitions", "0004_documents"),
         ("cases", "0006_sync_txid"),
     ]
 
