@@ -316,7 +316,8 @@ class ReportIn(KindActionSerializer):
         return _stripped(value, "请填写结果告知内容。")
 
 
-class ConfirmationApplyIn(KindActionSerializer):
+# The court's steps come from outside the mediation (the parties, the court): no version to check.
+class ConfirmationApplyIn(serializers.Serializer):
     court = serializers.PrimaryKeyRelatedField(
         queryset=Unit.objects.none(), help_text="受理司法确认的本县人民法院或人民法庭 ID",
         error_messages={"does_not_exist": "{pk_value} 不是本县的人民法院或人民法庭。"},
@@ -330,7 +331,7 @@ class ConfirmationApplyIn(KindActionSerializer):
             self.fields["court"].queryset = _county_units(case, {DepartmentKind.COURT, DepartmentKind.TRIBUNAL})
 
 
-class ConfirmationRecordIn(KindActionSerializer):
+class ConfirmationRecordIn(serializers.Serializer):
     confirmed = serializers.BooleanField(help_text="true：裁定确认有效；false：裁定驳回申请")
     decided_on = serializers.DateField(help_text="裁定日期")
     court_ref = serializers.CharField(max_length=60, help_text="法院案号")
