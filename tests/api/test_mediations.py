@@ -128,6 +128,23 @@ def test_a_mediation_runs_from_assignment_to_follow_up_through_the_mediation_ser
     body = r.json()
     assert body["outcome"] == Outcome.SUCCESS and body["case"]["status"] == Status.RESOLVED
     assert body["agreement"]["status"] == "signed" and "调字〔2026〕0001号" in body["agreement"]["number"]
+    # Judicial confirmation: a court of the county only; then the court's ruling.
+    from centers.models import DepartmentKind
+    from tests.factories import UnitFactory
+
+    court = UnitFactory(region=api.county, kind=DepartmentKind.COURT, name="凤岭县人民法院")
+    r = api.a.post(f"{url}/confirmation-apply/", {"court": api.police_a.pk, "applied_on": "2026-11-24"}, format="json")
+    assert r.status_code == 400 and "court" in r.json()["errors"]
+    r = api.a.post(f"{url}/confirmation-apply/", {"court": court.pk, "applied_on": "2026-11-24"}, format="json")
+    assert r.status_code == 200, r.json()
+    assert r.json()["agreement"]["confirmation"] == "applied"
+    r = api.a.post(
+        f"{url}/confirmation-record/",
+        {"confirmed": True, "decided_on": "2026-11-24", "court_ref": "（2026）湘0124民特1号"}, format="json",
+    )
+    assert r.status_code == 200, r.json()
+    assert r.json()["agreement"]["confirmation"] == "confirmed"
+    assert r.json()["agreement"]["confirmation_court_name"] == "凤岭县人民法院"
     r = api.a.post(f"{url}/follow-up/", {"performance": "full", "satisfaction": "satisfied"}, format="json")
     assert r.status_code == 200, r.json()
     assert r.json()["case"]["status"] == Status.CLOSED
@@ -136,9 +153,9 @@ def test_a_mediation_runs_from_assignment_to_follow_up_through_the_mediation_ser
     assert agreement.performance == Performance.FULL
     assert Case.objects.get(pk=case.pk).satisfaction == Satisfaction.SATISFIED
     actions = list(TimelineEntry.objects.filter(case_id=case.pk).order_by("at", "pk").values_list("action", flat=True))
-    assert actions[-6:] == [
+    assert actions[-8:] == [
         "mediation_assign", "mediation_consent", "mediation_session", "mediation_draft", "mediation_sign",
-        "mediation_follow_up",
+        "mediation_confirmation", "mediation_confirmation", "mediation_follow_up",
     ]
     # A referral's report is refused for a plain dispute.
     r = api.a.post(f"{url}/report/", {"text": "结果"}, format="json")
