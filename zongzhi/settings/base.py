@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["apiauth.throttling.TokenRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "apiauth.schema.ApiSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["apiauth.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "apiauth.pagination.KeysetPagination",
     "EXCEPTION_HANDLER": "apiauth.errors.exception_handler",
     "PAGE_SIZE": 50,
