@@ -587,6 +587,46 @@ def petition_accept(
         return p
 
 
+def _close_undecided(
+    *,
+    petition: Petition,
+    by: User,
+    reason: str,
+    action: str,
+    summary: str,
+    acceptance: str,
+    keep_decision_date: bool,
+    expected_version: int | None,
+    now: dt.datetime | None,
+) -> Petition:
+    """Close a petition without handling it (不予受理, 诉访分离): the case closes with the reason as
+    its result, on time when its step's deadline was kept, and the petition records the decision
+    (dated now, or, with `keep_decision_date`, at an acceptance decision already taken)."""
+    with transaction.atomic():
+
+        def mutate(c: Case, ctx: Context):
+            c.closed_at = ctx.now
+            c.result = reason
+            c.closed_on_time = c.due_at is None or ctx.now <= c.due_at
+            return {"summary": summary}
+
+        case = case_transition(
+            case=petition.case,
+            action=action,
+            by=by,
+            comment=reason,
+            mutate=mutate,
+            expected_version=expected_version,
+            now=now,
+        )
+        p = _lock_petition(petition.pk)
+        p.acceptance, p.acceptance_note = acceptance, reason
+        p.decided_at = (p.decided_at if keep_decision_date else None) or case.closed_at
+        p.save()
+        p.case = case
+        return p
+
+
 def petition_decline(
     *,
     petition: Petition,
@@ -596,28 +636,10 @@ def petition_decline(
     now: dt.datetime | None = None,
 ) -> Petition:
     """不予受理, with the reason the notice to the petitioner states."""
-    with transaction.atomic():
-
-        def mutate(c: Case, ctx: Context):
-            c.closed_at = ctx.now
-            c.result = reason
-            c.closed_on_time = c.due_at is None or ctx.now <= c.due_at
-            return {"summary": "不予受理"}
-
-        case = case_transition(
-            case=petition.case,
-            action="petition_decline",
-            by=by,
-            comment=reason,
-            mutate=mutate,
-            expected_version=expected_version,
-            now=now,
-        )
-        p = _lock_petition(petition.pk)
-        p.acceptance, p.acceptance_note, p.decided_at = Acceptance.DECLINED, reason, case.closed_at
-        p.save()
-        p.case = case
-        return p
+    return _close_undecided(
+        petition=petition, by=by, reason=reason, action="petition_decline", summary="不予受理",
+        acceptance=Acceptance.DECLINED, keep_decision_date=False, expected_version=expected_version, now=now,
+    )
 
 
 def petition_to_litigation(
@@ -631,30 +653,11 @@ def petition_to_litigation(
     """诉访分离: a matter that belongs in court (信访工作条例 第三十一条: 已经或者依法应当通过诉讼途径
     解决的) is not handled as a petition: the petitioner is told to go to court and the petition is
     closed as routed to litigation, from registration or from any handling step."""
-    reason = (reason or "").strip()
-    with transaction.atomic():
-
-        def mutate(c: Case, ctx: Context):
-            c.closed_at = ctx.now
-            c.result = reason
-            c.closed_on_time = c.due_at is None or ctx.now <= c.due_at
-            return {"summary": "诉访分离：告知信访人依法通过诉讼程序解决，信访程序终结"}
-
-        case = case_transition(
-            case=petition.case,
-            action="petition_to_litigation",
-            by=by,
-            comment=reason,
-            mutate=mutate,
-            expected_version=expected_version,
-            now=now,
-        )
-        p = _lock_petition(petition.pk)
-        p.acceptance, p.acceptance_note = Acceptance.LITIGATION, reason
-        p.decided_at = p.decided_at or case.closed_at
-        p.save()
-        p.case = case
-        return p
+    return _close_undecided(
+        petition=petition, by=by, reason=(reason or "").strip(), action="petition_to_litigation",
+        summary="诉访分离：告知信访人依法通过诉讼程序解决，信访程序终结",
+        acceptance=Acceptance.LITIGATION, keep_decision_date=True, expected_version=expected_version, now=now,
+    )
 
 
 def petition_hand_over(
