@@ -60,7 +60,7 @@ def _event(
     reason: str,
     key: str,
     order: SupervisionOrder | None = None,
-) -> PointEvent | None:
+) -> dict | None:
     """The event row, or None when its weight is 0 (nothing to count)."""
     points = book.points(kind)
     if not points:
@@ -72,31 +72,27 @@ def _event(
             return None
         center_id = center.pk
         town_id = case.town_id if case is not None and center.region.kind in TOWN_KINDS else None
-    return PointEvent(
-        kind=kind,
-        points=points,
-        center_id=center_id,
-        unit_id=unit_id,
-        town_id=town_id,
-        case=case,
-        supervision_order=order,
-        at=at,
-        reason=reason[:300],
-        event_key=key[:200],
-    )
+    # A plain row (PointEvent's attnames), not an instance: a sweep writes a thousand at once.
+    return {
+        "kind": kind,
+        "points": points,
+        "center_id": center_id,
+        "unit_id": unit_id,
+        "town_id": town_id,
+        "case_id": case.pk if case is not None else None,
+        "supervision_order_id": order.pk if order is not None else None,
+        "at": at,
+        "reason": reason[:300],
+        "event_key": key[:200],
+    }
 
 
-_EVENT_FIELDS = [f.attname for f in PointEvent._meta.concrete_fields if not f.primary_key]
-
-
-def insert(rows: Iterable[PointEvent | None]) -> int:
-    """Insert the events as plain rows (as the sweep writes); one already written (same event_key) is skipped."""
+def insert(rows: Iterable[dict | None]) -> int:
+    """Insert the event rows (from the functions below); one already written (same event_key) is skipped."""
     from .bulk import bulk_insert_rows
 
     rows = [r for r in rows if r is not None]
-    bulk_insert_rows(
-        PointEvent, [{f: getattr(r, f) for f in _EVENT_FIELDS} for r in rows], ignore_conflicts=True
-    )
+    bulk_insert_rows(PointEvent, rows, ignore_conflicts=True)
     return len(rows)
 
 
@@ -105,7 +101,7 @@ def insert(rows: Iterable[PointEvent | None]) -> int:
 # ============================================================================================
 
 
-def yellow_card(*, case: Case, now: dt.datetime, book: PointBook) -> PointEvent | None:
+def yellow_card(*, case: Case, now: dt.datetime, book: PointBook) -> dict | None:
     """Once per case and step: the step's clock passed its yellow threshold."""
     return _event(
         book=book,
@@ -129,7 +125,7 @@ def red_card(
     now: dt.datetime,
     book: PointBook,
     status_label: str,
-) -> PointEvent | None:
+) -> dict | None:
     """Once per overdue event (case, step, deadline), to whoever owned the step that ran late."""
     from .clocks import fmt
 
@@ -196,7 +192,7 @@ def points_on_close(*, case: Case, now: dt.datetime, book: PointBook | None = No
     return insert(rows)
 
 
-def supervised(*, order: SupervisionOrder, book: PointBook | None = None) -> PointEvent | None:
+def supervised(*, order: SupervisionOrder, book: PointBook | None = None) -> dict | None:
     book = book or PointBook()
     return _event(
         book=book,
@@ -211,7 +207,7 @@ def supervised(*, order: SupervisionOrder, book: PointBook | None = None) -> Poi
     )
 
 
-def supervision_overdue(*, order: SupervisionOrder, now: dt.datetime, book: PointBook) -> PointEvent | None:
+def supervision_overdue(*, order: SupervisionOrder, now: dt.datetime, book: PointBook) -> dict | None:
     from .clocks import fmt
 
     return _event(
@@ -268,11 +264,11 @@ def points_record_repeat_petitions(
     ]
     rows = [r for r in rows if r is not None]
     known = set(
-        PointEvent.objects.filter(event_key__in=[r.event_key for r in rows]).values_list(
+        PointEvent.objects.filter(event_key__in=[r["event_key"] for r in rows]).values_list(
             "event_key", flat=True
         )
     )
-    return insert([r for r in rows if r.event_key not in known])
+    return insert([r for r in rows if r["event_key"] not in known])
 
 
 # ============================================================================================

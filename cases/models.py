@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from centers.jurisdiction import Jurisdiction
 from centers.models import Center, Region, Unit
+from zongzhi.history import IndexOnly
 
 from . import crypto
 
@@ -150,7 +151,7 @@ class Person(models.Model):
     )
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
-    history = HistoricalRecords(excluded_fields=["id_number_enc", "phone_enc"])
+    history = HistoricalRecords(excluded_fields=["id_number_enc", "phone_enc"], no_db_index=IndexOnly("id"))
 
     class Meta:
         verbose_name = "当事人"
@@ -305,8 +306,10 @@ class Case(models.Model):
     # (apiauth.sync). Index case_sync_idx serves that feed.
     sync_txid = models.BigIntegerField(default=0, db_default=0, editable=False)
 
+    # The audit page (cases.selectors_audit) reads by date, scope and tracking number.
     history = HistoricalRecords(
-        excluded_fields=["warning_reasons", "due_explanation", "updated_at", "sync_txid"]
+        excluded_fields=["warning_reasons", "due_explanation", "updated_at", "sync_txid"],
+        no_db_index=IndexOnly("id", "tracking_no"),
     )
 
     JURISDICTION = Jurisdiction(
@@ -376,7 +379,7 @@ class CaseParty(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="parties", verbose_name="当事人")
     role = models.CharField("身份", max_length=16, choices=PartyRole.choices, default=PartyRole.APPLICANT)
     note = models.CharField("备注", max_length=200, blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=IndexOnly("id", "case"))
 
     class Meta:
         verbose_name = "事项当事人"
@@ -444,18 +447,27 @@ class TimelineEntry(models.Model):
     entry ended: "done in time" reports read them, so a later rule change never rewrites history.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="timeline", verbose_name="事项")
+    # Indexed by timeline_case_at_idx (case, at) and timeline_sync_idx only: no page looks entries up
+    # by actor or center, and each extra index cost every transition and every sweep escalation.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="timeline", verbose_name="事项", db_index=False
+    )
     at = models.DateTimeField("时间")
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="操作人"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name="操作人",
+        db_index=False,
     )
     action = models.CharField("动作", max_length=32)
     summary = models.CharField("摘要", max_length=300)
     comment = models.TextField("说明", blank=True)
     from_status = models.CharField(max_length=16, blank=True)
     to_status = models.CharField(max_length=16, blank=True)
-    from_center = models.ForeignKey(Center, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    to_center = models.ForeignKey(Center, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    from_center = models.ForeignKey(
+        Center, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    to_center = models.ForeignKey(
+        Center, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     step_due_at = models.DateTimeField("该环节期限", null=True, blank=True)
     met_deadline = models.BooleanField("按期", null=True, blank=True)
     late_seconds = models.IntegerField("超期秒数", null=True, blank=True)
@@ -484,7 +496,7 @@ class TimelineEntry(models.Model):
 class OverdueEvent(models.Model):
     """One row per (case, step, deadline): the sweep escalates only when it inserts the row."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="overdue_events")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="overdue_events", db_index=False)  # overdue_event_once
     step_no = models.PositiveIntegerField()
     due_at = models.DateTimeField()
     fired_at = models.DateTimeField()
@@ -623,7 +635,10 @@ class WarningPolicy(models.Model):
 class Notification(models.Model):
     """In-app inbox row; SMS/email go out from it through the pluggable senders, once."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    # `user` is served by notification_unread_idx and notification_once (both lead with it).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications", db_index=False
+    )
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField("类型", max_length=32)
     title = models.CharField("标题", max_length=200)
@@ -752,21 +767,26 @@ class SupervisionOrder(models.Model):
     parent, which issues a follow-up order (`escalation`) with a new deadline.
     """
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="supervision_orders", verbose_name="事项")
+    # case, supervised_center and supervised_unit lead the composite indexes in Meta; the issuing
+    # and responding users are never looked up.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="supervision_orders", verbose_name="事项", db_index=False
+    )
     kind = models.CharField("督办类型", max_length=16, choices=SupervisionKind.choices)
     issuing_center = models.ForeignKey(
         Center, on_delete=models.PROTECT, related_name="issued_supervision_orders", verbose_name="督办单位"
     )
     issued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name="督办人",
+        verbose_name="督办人", db_index=False,
     )  # null: issued by the system (红色预警自动督办, 升级督办)
     supervised_center = models.ForeignKey(
-        Center, on_delete=models.PROTECT, related_name="supervision_orders", verbose_name="被督办中心"
+        Center, on_delete=models.PROTECT, related_name="supervision_orders", verbose_name="被督办中心",
+        db_index=False,
     )
     supervised_unit = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="supervision_orders",
-        verbose_name="被督办部门",
+        verbose_name="被督办部门", db_index=False,
     )
     demand = models.TextField("督办要求")
     created_at = models.DateTimeField("督办时间")
@@ -778,7 +798,7 @@ class SupervisionOrder(models.Model):
     responded_at = models.DateTimeField("反馈时间", null=True, blank=True)
     responded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        verbose_name="反馈人",
+        verbose_name="反馈人", db_index=False,
     )
     # Compliance of the response, stored when it is given (a later rule change rewrites nothing).
     met_deadline = models.BooleanField("按期反馈", null=True, blank=True)
@@ -789,7 +809,7 @@ class SupervisionOrder(models.Model):
         verbose_name="原督办单",
     )
     level = models.PositiveSmallIntegerField("督办轮次", default=1)
-    history = HistoricalRecords()
+    history = HistoricalRecords(no_db_index=IndexOnly("id", "case"))
 
     JURISDICTION = Jurisdiction(
         path="case__region_path",
@@ -920,11 +940,14 @@ class PointEvent(models.Model):
     center = models.ForeignKey(
         Center, null=True, blank=True, on_delete=models.PROTECT, related_name="point_events", verbose_name="中心"
     )
+    # unit and town lead point_event_unit_idx / point_event_town_idx.
     unit = models.ForeignKey(
-        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="point_events", verbose_name="部门"
+        Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="point_events", verbose_name="部门",
+        db_index=False,
     )
     town = models.ForeignKey(
-        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="计入乡镇"
+        Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name="计入乡镇",
+        db_index=False,
     )
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.CASCADE, related_name="point_events", verbose_name="事项"

@@ -1341,10 +1341,15 @@ SWEEP_FIELDS = [
 class SweepCache:
     """The center tree and staff lists, loaded once per sweep instead of once per case."""
 
+    # The posts a sweep notifies (NOTIFY_ROLES, LEADER_ROLES, supervision's leaders and dispatchers):
+    # `prime` loads these for a batch's centers in one query; other roles are looked up as asked.
+    PRIMED_ROLES = frozenset({Role.DISPATCHER, Role.CENTER_LEADER, Role.LEADERSHIP})
+
     def __init__(self) -> None:
         self._centers: dict[int, Center] | None = None
         self._by_path: dict[str, Center] = {}
         self._staff: dict[tuple[int, tuple[str, ...]], list[User]] = {}
+        self._posts: dict[int, list[tuple[str, User]]] = {}
 
     def _load(self) -> dict[int, Center]:
         if self._centers is None:
@@ -1365,11 +1370,34 @@ class SweepCache:
                 return found
         return None
 
+    def prime(self, centers: Iterable[Center]) -> None:
+        """Load the active posts of `centers` (those not loaded yet) in one query."""
+        ids = {c.pk for c in centers} - self._posts.keys()
+        if not ids:
+            return
+        for pk in ids:
+            self._posts[pk] = []
+        posts = Membership.objects.filter(
+            center_id__in=ids, is_active=True, user__is_active=True, role__in=self.PRIMED_ROLES
+        ).select_related("user")
+        for m in posts.order_by("pk"):
+            self._posts[m.center_id].append((m.role, m.user))
+
     def staff(self, center: Center, roles: Sequence[str] = NOTIFY_ROLES) -> list[User]:
+        """`center_staff(center, roles)` from the primed posts; a new list each call (callers extend it)."""
         key = (center.pk, tuple(sorted(roles)))
         if key not in self._staff:
-            self._staff[key] = center_staff(center, roles)
-        return self._staff[key]
+            wanted = set(roles)
+            if not wanted or not wanted <= self.PRIMED_ROLES:
+                self._staff[key] = center_staff(center, roles)
+                return list(self._staff[key])
+            self.prime([center])
+            users: dict[int, User] = {}
+            for role, user in self._posts[center.pk]:
+                if role in wanted:
+                    users.setdefault(user.pk, user)
+            self._staff[key] = list(users.values())
+        return list(self._staff[key])
 
 
 TIMELINE_FIELDS = (
@@ -1382,6 +1410,33 @@ def _entry_row(entry: TimelineEntry) -> dict[str, Any]:
     return {f: getattr(entry, f) for f in TIMELINE_FIELDS}
 
 
+def timeline_row(
+    case_id: int,
+    *,
+    action: str,
+    summary: str,
+    now: dt.datetime,
+    actor_id: int | None = None,
+    comment: str = "",
+    from_status: str = "",
+    to_status: str = "",
+    from_center_id: int | None = None,
+    to_center_id: int | None = None,
+    compliance: dict[str, Any] | None = None,
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """`_timeline(..., save=False)` as a plain row for bulk_insert_rows (no model instance)."""
+    row = {
+        "case_id": case_id, "at": now, "actor_id": actor_id, "action": action, "summary": summary[:300],
+        "comment": comment, "from_status": from_status, "to_status": to_status, "from_center_id": from_center_id,
+        "to_center_id": to_center_id, "step_due_at": None, "met_deadline": None, "late_seconds": None,
+        "data": data or {},
+    }
+    if compliance:
+        row.update(compliance)
+    return row
+
+
 def _sweep_overdue_batch(ctx: Context, run: SweepRun, centers: SweepCache, batch_size: int) -> int:
     now = ctx.now
     with transaction.atomic():
@@ -1391,9 +1446,11 @@ def _sweep_overdue_batch(ctx: Context, run: SweepRun, centers: SweepCache, batch
             return 0
         for case in batch:
             case.owning_center = centers.center(case.owning_center_id)
+        owners = {case.owning_center for case in batch}
+        centers.prime(owners | {p for p in map(centers.parent, owners) if p is not None})
         run.examined += len(batch)
         done = set(
-            OverdueEvent.objects.filter(case__in=batch).values_list("case_id", "step_no", "due_at")
+            OverdueEvent.objects.filter(case_id__in=[c.pk for c in batch]).values_list("case_id", "step_no", "due_at")
         )
         events, entries, notices, hooked = [], [], [], []
         cards, red_cases, book = [], [], assessment.PointBook()
@@ -1414,7 +1471,7 @@ def _sweep_overdue_batch(ctx: Context, run: SweepRun, centers: SweepCache, batch
             hook = lifecycle.OVERDUE_HOOKS.get(case.kind)
             parent = None if hook is not None else centers.parent(old_center)
             if parent is not None:
-                events.append(OverdueEvent(case=case, step_no=case.step_no, due_at=due, fired_at=now, action="escalated"))
+                events.append({"case_id": case.pk, "step_no": old_step, "due_at": due, "fired_at": now, "action": "escalated"})
                 case.owning_center, case.owning_unit, case.level = parent, None, _level_of(parent)
                 case.status = Status.REGISTERED
                 _start_step(case, ctx)
@@ -1423,13 +1480,13 @@ def _sweep_overdue_batch(ctx: Context, run: SweepRun, centers: SweepCache, batch
                 run.escalated += 1
             elif hook is not None:
                 # Supervised where it stands (see lifecycle.OVERDUE_HOOKS): red, same owner, 督办.
-                events.append(OverdueEvent(case=case, step_no=case.step_no, due_at=due, fired_at=now, action="supervised"))
+                events.append({"case_id": case.pk, "step_no": old_step, "due_at": due, "fired_at": now, "action": "supervised"})
                 case.overdue_fired = True
                 summary = f"超期（期限 {late}），红色预警，启动督办"
                 recipients = None
                 hooked.append((hook, case, old_step, due))
             else:
-                events.append(OverdueEvent(case=case, step_no=case.step_no, due_at=due, fired_at=now, action="top_level_red"))
+                events.append({"case_id": case.pk, "step_no": old_step, "due_at": due, "fired_at": now, "action": "top_level_red"})
                 case.overdue_fired = True
                 summary = f"超期（期限 {late}），已在最高层级，红色预警"
                 recipients = None
@@ -1441,10 +1498,10 @@ def _sweep_overdue_batch(ctx: Context, run: SweepRun, centers: SweepCache, batch
             case.version += 1
             case.updated_at = now
             entries.append(
-                _timeline(
-                    case, action="overdue", summary=summary, actor=None, now=now, from_status=old_status,
-                    to_status=case.status, from_center=old_center, to_center=case.owning_center,
-                    compliance=compliance, save=False, data={"due_at": due.isoformat()},
+                timeline_row(
+                    case.pk, action="overdue", summary=summary, now=now, from_status=old_status,
+                    to_status=case.status, from_center_id=old_center.pk, to_center_id=case.owning_center_id,
+                    compliance=compliance, data={"due_at": due.isoformat()},
                 )
             )
             key = f"overdue:{case.pk}:{old_step}:{due.isoformat()}"
@@ -1463,15 +1520,10 @@ def _sweep_overdue_batch(ctx: Context, run: SweepRun, centers: SweepCache, batch
             if case.warning_level == WarningLevel.RED:
                 notices += _red_response(case, now, staff=centers.staff)
                 red_cases.append(case)
-        bulk_insert_rows(
-            OverdueEvent,
-            [{"case_id": e.case_id, "step_no": e.step_no, "due_at": e.due_at, "fired_at": e.fired_at, "action": e.action}
-             for e in events],
-            ignore_conflicts=True,
-        )
+        bulk_insert_rows(OverdueEvent, events, ignore_conflicts=True)
         bulk_update_rows(Case, batch, SWEEP_FIELDS)
         history_snapshot(Case, batch, reason="超期自动处理", date=now)
-        bulk_insert_rows(TimelineEntry, [_entry_row(e) for e in entries])
+        bulk_insert_rows(TimelineEntry, entries)
         assessment.insert(cards)
         notices += supervision.auto_supervise_bulk(cases=red_cases, now=now, cache=centers, calendar=ctx.calendar)
         notifications_insert(notices)
@@ -1491,6 +1543,7 @@ def _sweep_yellow_batch(ctx: Context, run: SweepRun, centers: SweepCache, batch_
             return 0
         for case in batch:
             case.owning_center = centers.center(case.owning_center_id)
+        centers.prime({case.owning_center for case in batch})
         run.examined += len(batch)
         entries, cards, book = [], [], assessment.PointBook()
         for case in batch:
@@ -1515,7 +1568,7 @@ def _sweep_yellow_batch(ctx: Context, run: SweepRun, centers: SweepCache, batch_
         bulk_insert_rows(TimelineEntry, [_entry_row(e) for e in entries])
         assessment.insert(cards)
         handlers: dict[int, list[User]] = {}
-        for a in CaseAssignment.objects.filter(case__in=batch, is_active=True).select_related("user"):
+        for a in CaseAssignment.objects.filter(case_id__in=[c.pk for c in batch], is_active=True).select_related("user"):
             handlers.setdefault(a.case_id, []).append(a.user)
         notices: list[NoticeRow] = []
         for case in batch:

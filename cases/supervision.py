@@ -252,12 +252,12 @@ def auto_supervise_bulk(
     *, cases: Sequence[Case], now: dt.datetime, cache: Any, calendar: WorkCalendar
 ) -> list:
     """`auto_supervise` for a sweep batch (rows locked by the sweep); returns the notices to insert."""
-    from .services import notification_rows
+    from .services import notification_rows, timeline_row
 
     if not cases:
         return []
     done = set(
-        SupervisionOrder.objects.filter(case__in=cases, kind=SupervisionKind.AUTO_RED).values_list(
+        SupervisionOrder.objects.filter(case_id__in=[c.pk for c in cases], kind=SupervisionKind.AUTO_RED).values_list(
             "case_id", flat=True
         )
     )
@@ -273,7 +273,7 @@ def auto_supervise_bulk(
         SupervisionOrder, [{f: getattr(o, f) for f in _ORDER_FIELDS} for o in orders], ignore_conflicts=True
     )
     ids = dict(
-        SupervisionOrder.objects.filter(case__in=todo, kind=SupervisionKind.AUTO_RED).values_list(
+        SupervisionOrder.objects.filter(case_id__in=[c.pk for c in todo], kind=SupervisionKind.AUTO_RED).values_list(
             "case_id", "pk"
         )
     )
@@ -281,17 +281,16 @@ def auto_supervise_bulk(
         o.pk = o.id = ids[o.case_id]
     history_snapshot(SupervisionOrder, orders, reason="红色预警自动督办", date=now)
     entries = [
-        _timeline_row(
-            o.case,
+        timeline_row(
+            o.case_id,
             action="supervise",
-            actor=None,
             now=now,
             data={"order": o.pk, "kind": o.kind},
             summary=f"红色预警自动督办：{o.issuing_center.name} 督办 {_target_text(o)}，{fmt(o.due_at)} 前反馈",
         )
         for o in orders
     ]
-    bulk_insert_rows(TimelineEntry, [{f: getattr(e, f) for f in _ENTRY_FIELDS} for e in entries])
+    bulk_insert_rows(TimelineEntry, entries)
     units = _unit_staff([o.supervised_unit_id for o in orders if o.supervised_unit_id])
     assignees = _assignees([o.case_id for o in orders])
     notices: list = []

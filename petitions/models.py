@@ -26,6 +26,7 @@ from simple_history.models import HistoricalRecords
 from cases.models import Case, Channel, Person
 from centers.jurisdiction import Jurisdiction
 from centers.models import Center, Region, Unit
+from zongzhi.history import IndexOnly
 
 PETITION_JURISDICTION = Jurisdiction(
     path="case__region_path",
@@ -203,7 +204,7 @@ class Petition(models.Model):
     fusion_numbers = models.CharField(max_length=200, blank=True, editable=False)  # fusion.numbers_of()
     category = models.CharField(max_length=20, blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["fusion_text", "fusion_numbers"])
+    history = HistoricalRecords(excluded_fields=["fusion_text", "fusion_numbers"], no_db_index=IndexOnly("case"))
     JURISDICTION = PETITION_JURISDICTION
 
     class Meta:

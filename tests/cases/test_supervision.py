@@ -217,6 +217,25 @@ def test_the_sweep_supervises_a_case_it_turns_red_once(cw, make_case):
     assert SupervisionOrder.objects.filter(case=case, kind=SupervisionKind.AUTO_RED).count() == 1
 
 
+def test_a_sweep_tells_each_case_own_handlers_only(cw, make_case):
+    """Two red cases of one center in one sweep batch: the first case's handler must not be told
+    about the second (the sweep's staff cache once handed out a list the caller then extended)."""
+    from cases.models import CaseAssignment
+
+    with time_machine.travel(MONDAY, tick=False):
+        first = make_case(region=cw.county, by=cw.county_dispatcher, title="第一件")
+    with time_machine.travel(MONDAY + dt.timedelta(minutes=5), tick=False):
+        second = make_case(region=cw.county, by=cw.county_dispatcher, title="第二件")
+    CaseAssignment.objects.create(case=first, user=cw.mediator, assigned_by=cw.county_dispatcher, is_active=True)
+    with time_machine.travel(at(2026, 11, 30, 10, 0), tick=False):
+        run = services.sweep()
+    assert run.turned_red == 2
+    assert SupervisionOrder.objects.filter(case__in=[first, second], kind=SupervisionKind.AUTO_RED).count() == 2
+    told = Notification.objects.filter(user=cw.mediator, kind="supervision")
+    assert list(told.values_list("case_id", flat=True)) == [first.pk]
+    assert Notification.objects.filter(user=cw.county_dispatcher, kind="supervision").count() == 2
+
+
 def test_leader_instruction_is_recorded_with_timeline_and_notice(cw, make_case):
     case = make_case()
     with pytest.raises(DomainError, match="批示领导"):
