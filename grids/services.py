@@ -44,7 +44,7 @@ from cases.services import (
 )
 from centers.models import Center, Membership, Region, RegionKind, Role, Unit, User
 from centers.selectors import ancestor_paths
-from centers.services import DomainError, membership_create
+from centers.services import DomainError, membership_create, membership_end
 
 from . import lifecycle, uploads
 from .models import (
@@ -170,21 +170,41 @@ def grid_team_member_add(
     )
     if role == TeamRole.GRID_WORKER:
         # The worker reads what is found in the grid through the village station's jurisdiction.
-        station = Center.objects.filter(
-            region__path__in=ancestor_paths(grid.path), region__kind=RegionKind.VILLAGE
-        ).first()
+        station = _station_of(grid)
         if station is not None:
             membership_create(user=user, role=Role.GRID_WORKER, center=station, title=f"{grid.name}网格员")
     return member
 
 
+def _station_of(grid: Region) -> Center | None:
+    return (
+        Center.objects.filter(region__path__in=ancestor_paths(grid.path), region__kind=RegionKind.VILLAGE)
+        .select_related("region")
+        .first()
+    )
+
+
 @transaction.atomic
 def grid_team_member_end(*, member: GridTeamMember, by: User) -> GridTeamMember:
+    """Off the team. A grid worker who works no other grid of the village also loses the post at
+    the village station that `grid_team_member_add` gave, and with it the station's jurisdiction."""
     _require_manages(by, member.grid, "调整该网格的团队")
+    member = GridTeamMember.objects.select_for_update().get(pk=member.pk)
     if not member.is_active:
         raise DomainError("该人员已离岗。")
     member.is_active = False
     member.save(update_fields=["is_active"])
+    if member.role == TeamRole.GRID_WORKER and member.user_id is not None:
+        station = _station_of(member.grid)
+        still_there = GridTeamMember.objects.filter(
+            user_id=member.user_id, role=TeamRole.GRID_WORKER, is_active=True,
+            grid_path__startswith=station.region.path if station else member.grid_path,
+        ).exists()
+        if station is not None and not still_there:
+            for post in Membership.objects.filter(
+                user_id=member.user_id, role=Role.GRID_WORKER, center=station, is_active=True
+            ):
+                membership_end(membership=post)
     return member
 
 

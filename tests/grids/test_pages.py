@@ -275,6 +275,29 @@ def test_grid_card_shows_the_3_plus_n_team_and_counts_and_the_town_edits_it(gw, 
     assert gw.grid_a.households == 270
 
 
+def test_a_grid_worker_off_the_team_loses_the_station_post_unless_another_grid_keeps_it(gw, client_for):
+    from centers.models import Membership, RegionKind, Role
+    from tests.factories import RegionFactory
+
+    def posted() -> bool:
+        return Membership.objects.filter(
+            user=gw.grid_worker_a, role=Role.GRID_WORKER, center=gw.village_a_center, is_active=True
+        ).exists()
+
+    grid_2 = RegionFactory(parent=gw.village_a, name="第2网格", kind=RegionKind.GRID, code="430124001001002")
+    second = services.grid_team_member_add(
+        grid=grid_2, by=gw.town_a_dispatcher, role=TeamRole.GRID_WORKER, user=gw.grid_worker_a
+    )
+    services.grid_team_member_end(member=gw.member_a, by=gw.town_a_dispatcher)
+    assert posted()  # still works grid 2 of the same village
+    services.grid_team_member_end(member=second, by=gw.town_a_dispatcher)
+    assert not posted()
+    # Off the station, the village's matters are out of reach.
+    assert client_for(gw.grid_worker_a).get(f"/grids/g/{gw.grid_a.pk}/").status_code == 404
+    with pytest.raises(services.DomainError, match="已离岗"):
+        services.grid_team_member_end(member=second, by=gw.town_a_dispatcher)
+
+
 def test_grid_list_totals_the_counts_under_the_town(gw, client_for):
     services.grid_profile_update(
         grid=gw.grid_a, by=gw.town_a_dispatcher, households=260, population=780, houses=90
