@@ -1112,10 +1112,18 @@ def case_extend(*, case: Case, by: User, days: int, comment: str, expected_versi
         raise DomainError("延期天数须在 1 到 90 天之间。")
 
     def mutate(c: Case, ctx: Context):
-        if c.clock_rule_id is None:
+        if c.clock_rule_id is None or c.due_at is None:
             raise DomainError("本环节未设时限，无需延期。")
         c.extension_hours += days * 24
-        _set_deadline(c, ctx)
+        # The step's own rule (also while paused: a paused case's status has no rule), and the
+        # time its clock already stood still in this step, which `case_resume` added to due_at.
+        d = ctx.deadline(c.clock_rule, c.step_started_at, c.extension_hours)
+        paused, _ = _pauses_in_step([c]).get(c.pk, (dt.timedelta(0), ""))
+        c.due_at, c.yellow_at, c.due_explanation = d.due_at + paused, d.yellow_at + paused, d.explanation
+        if paused:
+            c.due_explanation += f" 暂停计时 {paused.total_seconds() / 3600:.1f} 小时，期限顺延至 {fmt(c.due_at)}。"
+        if c.due_at > ctx.now:
+            c.overdue_fired = False
         return {"summary": f"批准延期 {days} 天，期限至 {fmt(c.due_at)}"}
 
     return _transition(

@@ -237,6 +237,27 @@ def test_extension_moves_deadline_and_yellow(cw, make_case):
         services.case_extend(case=case, by=cw.village_a_worker, days=5, comment="自己延期")
 
 
+def test_extension_keeps_the_time_the_clock_stood_still(cw, make_case):
+    with time_machine.travel(at(2026, 11, 23, 9, 0), tick=False):
+        case = walk_to_in_progress(cw, make_case())
+        due = case.due_at
+        case = services.case_pause(case=case, by=cw.village_a_worker, comment="等待法院鉴定")
+    with time_machine.travel(at(2026, 11, 25, 9, 0), tick=False):
+        case = services.case_resume(case=case, by=cw.village_a_worker)
+        assert case.due_at == due + dt.timedelta(days=2)
+        case = services.case_extend(case=case, by=cw.town_a_dispatcher, days=5, comment="需现场勘查")
+    assert case.due_at == due + dt.timedelta(days=7)  # the two paused days are not lost
+    assert "暂停计时 48.0 小时" in case.due_explanation and "已批准延期 5 天" in case.due_explanation
+    with time_machine.travel(at(2026, 11, 26, 9, 0), tick=False):
+        case = services.case_pause(case=case, by=cw.village_a_worker, comment="等待当事人")
+        with pytest.raises(DomainError, match="不能执行「批准延期」"):
+            services.case_extend(case=case, by=cw.town_a_dispatcher, days=1, comment="暂停中延期")
+    with time_machine.travel(at(2026, 11, 27, 9, 0), tick=False):
+        case = services.case_resume(case=case, by=cw.village_a_worker)
+        case = services.case_extend(case=case, by=cw.town_a_dispatcher, days=1, comment="再延一天")
+    assert case.due_at == due + dt.timedelta(days=9)  # 5 + 1 days extended, 2 + 1 days paused
+
+
 def test_overdue_village_case_moves_to_town_and_turns_red(cw, make_case):
     with time_machine.travel(at(2026, 11, 23, 9, 0), tick=False):
         case = make_case()
